@@ -1,0 +1,1 @@
+//! pg_dump custom and directory archives.

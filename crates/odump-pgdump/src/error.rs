@@ -1,0 +1,27 @@
+//! The crate's error type.
+
+/// Why a dump could not be read to its end.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The container layer failed (truncated or corrupt compression, unreadable file…).
+    #[error(transparent)]
+    Input(#[from] odump_io::Error),
+    /// The archive is not a valid pg_dump custom/directory archive.
+    #[error("{path}: invalid pg_dump archive at byte {offset}: {detail}")]
+    Archive {
+        /// The file.
+        path: String,
+        /// Where in the archive file.
+        offset: u64,
+        /// What was wrong.
+        detail: String,
+    },
+    /// The archive uses something this reader does not decode (e.g. lz4 compression).
+    #[error("{path}: {detail}")]
+    Unsupported {
+        /// The file.
+        path: String,
+        /// What is not supported and what to do.
+        detail: String,
+    },
+}
