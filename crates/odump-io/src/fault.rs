@@ -14,7 +14,9 @@ impl std::fmt::Display for StreamFault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             StreamFault::Truncated { offset, .. } => write!(f, "truncated at byte {offset}"),
-            StreamFault::Corrupt { offset, detail } => write!(f, "corrupt at byte {offset}: {detail}"),
+            StreamFault::Corrupt { offset, detail } => {
+                write!(f, "corrupt at byte {offset}: {detail}")
+            }
         }
     }
 }

@@ -168,7 +168,8 @@ impl<R: BufRead> Read for GzipReader<R> {
                 State::Body => {
                     let input = self.src.fill_buf()?;
                     let eof = input.is_empty();
-                    let (in_before, out_before) = (self.inflate.total_in(), self.inflate.total_out());
+                    let (in_before, out_before) =
+                        (self.inflate.total_in(), self.inflate.total_out());
                     let status = self
                         .inflate
                         .decompress(input, out, FlushDecompress::None)
@@ -226,7 +227,10 @@ mod tests {
         for cut in (0..whole.len()).step_by(7).chain([whole.len() - 1]) {
             let err = decode(&whole[..cut]).expect_err("a cut stream must fail");
             let fault = StreamFault::from_io(&err).expect("a stream fault");
-            assert!(matches!(fault, StreamFault::Truncated { .. }), "cut {cut}: {fault:?}");
+            assert!(
+                matches!(fault, StreamFault::Truncated { .. }),
+                "cut {cut}: {fault:?}"
+            );
         }
     }
 

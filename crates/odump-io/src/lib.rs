@@ -32,7 +32,7 @@ mod utf16;
 mod zip;
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Cursor, Read};
+use std::io::{self, BufRead, BufReader, Cursor, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -180,6 +180,8 @@ pub fn open(path: &str) -> Result<Input, Error> {
             Body::Archive(Archive::File(file)),
         )),
         _ => {
+            file.seek(SeekFrom::Start(0))
+                .map_err(|e| Error::io(path, e))?;
             let counted = CountingReader {
                 inner: file,
                 progress: progress.clone(),
@@ -242,7 +244,13 @@ fn open_zip_file(mut input: Input) -> Result<Input, Error> {
         },
     );
     input.zip = Some(shared.clone());
-    input.body = Body::Sql(zip_stream(&name, counted, start, shared, input.progress.clone()));
+    input.body = Body::Sql(zip_stream(
+        &name,
+        counted,
+        start,
+        shared,
+        input.progress.clone(),
+    ));
     Ok(input)
 }
 
@@ -264,37 +272,42 @@ fn zip_stream(
     progress: Progress,
 ) -> SqlStream {
     let thread_name = name.to_string();
-    SqlStream::threaded(name.into(), "zip entry dump.sql".into(), progress, move |pump| {
-        let stop_after_dump = inventory.lock().unwrap().complete;
-        let mut consumer_gone = false;
-        let walked = zip::walk(reader, start, &inventory, stop_after_dump, &mut |sql| {
-            let mut sql = skip_bom(sql);
-            match pump.drain(&mut sql) {
-                Ok(more) => {
-                    consumer_gone = !more;
-                    Ok(())
+    SqlStream::threaded(
+        name.into(),
+        "zip entry dump.sql".into(),
+        progress,
+        move |pump| {
+            let stop_after_dump = inventory.lock().unwrap().complete;
+            let mut consumer_gone = false;
+            let walked = zip::walk(reader, start, &inventory, stop_after_dump, &mut |sql| {
+                let mut sql = skip_bom(sql);
+                match pump.drain(&mut sql) {
+                    Ok(more) => {
+                        consumer_gone = !more;
+                        Ok(())
+                    }
+                    Err(e) => Err(io::Error::other(e)),
                 }
-                Err(e) => Err(io::Error::other(e)),
-            }
-        });
-        if let Err(e) = walked {
-            if consumer_gone {
-                return Ok(());
-            }
-            return Err(match e.into_inner() {
-                Some(inner) => match inner.downcast::<Error>() {
-                    Ok(ours) => *ours,
-                    Err(other) => stream_error(&thread_name, "zip", io::Error::other(other)),
-                },
-                None => Error::io(&thread_name, io::Error::other("zip read failed")),
             });
-        }
-        let inventory = inventory.lock().unwrap();
-        if !inventory.has_dump_sql {
-            return Err(not_a_backup(&thread_name, &inventory));
-        }
-        Ok(())
-    })
+            if let Err(e) = walked {
+                if consumer_gone {
+                    return Ok(());
+                }
+                return Err(match e.into_inner() {
+                    Some(inner) => match inner.downcast::<Error>() {
+                        Ok(ours) => *ours,
+                        Err(other) => stream_error(&thread_name, "zip", io::Error::other(other)),
+                    },
+                    None => Error::io(&thread_name, io::Error::other("zip read failed")),
+                });
+            }
+            let inventory = inventory.lock().unwrap();
+            if !inventory.has_dump_sql {
+                return Err(not_a_backup(&thread_name, &inventory));
+            }
+            Ok(())
+        },
+    )
 }
 
 /// Skips a UTF-8 byte order mark at the start of a reader.
@@ -307,7 +320,11 @@ fn skip_bom(reader: &mut dyn Read) -> Box<dyn Read + '_> {
             Ok(n) => got += n,
         }
     }
-    let keep = if head[..got] == [0xEF, 0xBB, 0xBF] { 0 } else { got };
+    let keep = if head[..got] == [0xEF, 0xBB, 0xBF] {
+        0
+    } else {
+        got
+    };
     Box::new(Cursor::new(head[..keep].to_vec()).chain(reader))
 }
 
@@ -540,8 +557,14 @@ mod tests {
     #[test]
     fn sniffs_formats() {
         assert_eq!(sniff(b""), Sniffed::Empty);
-        assert_eq!(sniff(b"--\n-- PostgreSQL database dump"), Sniffed::Text(TextEncoding::Utf8));
-        assert_eq!(sniff(b"\xEF\xBB\xBF--"), Sniffed::Text(TextEncoding::Utf8Bom));
+        assert_eq!(
+            sniff(b"--\n-- PostgreSQL database dump"),
+            Sniffed::Text(TextEncoding::Utf8)
+        );
+        assert_eq!(
+            sniff(b"\xEF\xBB\xBF--"),
+            Sniffed::Text(TextEncoding::Utf8Bom)
+        );
         assert_eq!(sniff(b"hello world"), Sniffed::OtherText);
         assert_eq!(sniff(b"\x00\x01garbage"), Sniffed::Binary);
         assert_eq!(sniff(b"PGDMP\x01\x0e"), Sniffed::Custom);
@@ -556,7 +579,9 @@ mod tests {
 
     #[test]
     fn unknown_text_is_refused_with_its_first_line() {
-        let err = from_bytes("notes.txt", b"shopping list\n".to_vec()).err().unwrap();
+        let err = from_bytes("notes.txt", b"shopping list\n".to_vec())
+            .err()
+            .unwrap();
         assert!(err.to_string().contains("shopping list"), "{err}");
     }
 }

@@ -19,7 +19,10 @@ const IN_FLIGHT: usize = 3;
 const MAP_SLICE: usize = 16 << 20;
 
 enum Source {
-    Mapped { map: Mmap, pos: usize },
+    Mapped {
+        map: Mmap,
+        pos: usize,
+    },
     Threaded {
         rx: Receiver<Result<Vec<u8>, Error>>,
         recycle: Sender<Vec<u8>>,

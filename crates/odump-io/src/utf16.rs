@@ -30,7 +30,8 @@ impl<R: Read> Utf16Reader<R> {
 
     fn push_char(&mut self, c: char) {
         let mut buf = [0u8; 4];
-        self.out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+        self.out
+            .extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
     }
 
     fn unit(&mut self, unit: u16) {
@@ -94,7 +95,9 @@ mod tests {
         let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
         for (bytes, big) in [(le, false), (be, true)] {
             let mut out = String::new();
-            Utf16Reader::new(&bytes[..], big).read_to_string(&mut out).unwrap();
+            Utf16Reader::new(&bytes[..], big)
+                .read_to_string(&mut out)
+                .unwrap();
             assert_eq!(out, text);
         }
     }

@@ -61,7 +61,11 @@ pub(crate) fn central_inventory<R: Read + Seek>(file: R) -> Option<(ZipInventory
     for i in 0..archive.len() {
         let (name, size, header) = {
             let entry = archive.by_index_raw(i).ok()?;
-            (entry.name().ok()?.into_owned(), entry.size(), entry.header_start())
+            (
+                entry.name().ok()?.into_owned(),
+                entry.size(),
+                entry.header_start(),
+            )
         };
         inventory.add(&name, size);
         if name == "dump.sql" && dump_header.is_none() {
@@ -167,7 +171,9 @@ fn next_local_entry<R: BufRead>(r: &mut Counted<R>) -> io::Result<Option<LocalEn
         let (id, len) = (le16(rest), usize::from(le16(&rest[2..])));
         let body = &rest[4..(4 + len).min(rest.len())];
         if id == 1 {
-            let mut fields = body.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap()));
+            let mut fields = body
+                .chunks_exact(8)
+                .map(|c| u64::from_le_bytes(c.try_into().unwrap()));
             if size == 0xFFFF_FFFF {
                 size = fields.next().unwrap_or(size);
             }
@@ -224,7 +230,12 @@ pub(crate) fn walk<R: BufRead>(
                 } else {
                     Box::new(&mut r)
                 };
-                Box::new(EntryInflater::new(limited, data_offset, expected_crc, expected_size))
+                Box::new(EntryInflater::new(
+                    limited,
+                    data_offset,
+                    expected_crc,
+                    expected_size,
+                ))
             }
             other => {
                 return Err(StreamFault::Corrupt {
@@ -241,7 +252,9 @@ pub(crate) fn walk<R: BufRead>(
             on_dump(&mut body)?;
         } else if entry.name == "manifest.json" {
             let mut text = String::new();
-            body.by_ref().take(MANIFEST_LIMIT).read_to_string(&mut text)?;
+            body.by_ref()
+                .take(MANIFEST_LIMIT)
+                .read_to_string(&mut text)?;
             if record {
                 inventory.lock().unwrap().manifest = Some(text);
             }
@@ -274,7 +287,10 @@ fn skip_descriptor<R: BufRead>(r: &mut Counted<R>) -> io::Result<()> {
 }
 
 /// Opens `path` at `offset` for [`walk`].
-pub(crate) fn reader_at(mut file: std::fs::File, offset: u64) -> io::Result<BufReader<std::fs::File>> {
+pub(crate) fn reader_at(
+    mut file: std::fs::File,
+    offset: u64,
+) -> io::Result<BufReader<std::fs::File>> {
     file.seek(SeekFrom::Start(offset))?;
     Ok(BufReader::with_capacity(1 << 18, file))
 }

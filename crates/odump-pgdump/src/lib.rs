@@ -33,15 +33,17 @@
 pub mod archive;
 mod copy;
 mod error;
+mod from_archive;
 mod plain;
 mod reader;
+mod rows;
 mod split;
 mod summary;
 mod toc;
 
 pub use copy::{decode_field, parse_copy_statement, CopyHeader, Row};
 pub use error::Error;
-pub use reader::read_dump;
+pub use reader::{read_dump, read_dump_partial, ReadOptions};
 pub use split::{split_statements, StatementSplitter};
 pub use summary::{DumpFormat, DumpSummary, Problem, TableStats};
 pub use toc::{parse_toc_comment, TableRef, TocEntry};

@@ -70,6 +70,8 @@ pub struct DumpSummary {
     pub tables: Vec<TableStats>,
     /// What makes the dump incomplete or doubtful.
     pub problems: Vec<Problem>,
+    /// Things worth knowing that do not make the dump incomplete.
+    pub notes: Vec<String>,
 }
 
 impl DumpSummary {
@@ -89,6 +91,7 @@ impl DumpSummary {
             object_counts: BTreeMap::new(),
             tables: Vec::new(),
             problems: Vec::new(),
+            notes: Vec::new(),
         }
     }
 

@@ -88,10 +88,9 @@ mod tests {
         )
         .unwrap();
         assert_eq!((t.name.as_str(), t.kind.as_str()), ("big", "TABLE"));
-        let t = parse_toc_comment(
-            "Name: f(integer, text); Type: FUNCTION; Schema: public; Owner: -",
-        )
-        .unwrap();
+        let t =
+            parse_toc_comment("Name: f(integer, text); Type: FUNCTION; Schema: public; Owner: -")
+                .unwrap();
         assert_eq!(t.name, "f(integer, text)");
         assert!(parse_toc_comment("PostgreSQL database dump").is_none());
         assert!(parse_toc_comment("Dumped by pg_dump version 16.4").is_none());

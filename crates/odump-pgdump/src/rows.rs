@@ -1,0 +1,306 @@
+//! Scanning the rows of one COPY block: counted always, decoded only when a sink wants them.
+//! The block ends at a `\.` line (plain dumps) or at the end of its data (archives).
+
+use crate::copy::{CopyHeader, Row};
+use crate::{Flow, Sink};
+
+/// Rows longer than this are counted but not handed to a sink (hostile input, or a huge binary
+/// attachment stored in the database): see [`CopyBlock::oversized_rows`].
+pub(crate) const MAX_ROW: usize = 64 << 20;
+
+const TERMINATORS: [&[u8]; 2] = [b"\\.\n", b"\\.\r\n"];
+
+/// What one call of [`CopyBlock::feed`] came to.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Fed {
+    /// All the data was taken; the block goes on.
+    NeedMore,
+    /// The `\.` line ended the block after `consumed` bytes of the data.
+    Ended { consumed: usize },
+    /// A sink asked to stop.
+    Stop,
+}
+
+/// The state of one COPY block being read.
+pub(crate) struct CopyBlock {
+    pub header: CopyHeader,
+    pub wanted: bool,
+    /// Plain dumps end a block with `\.`; archive data blocks just end.
+    terminated: bool,
+    pub rows: u64,
+    pub bytes: u64,
+    /// Rows too long to hand to the sink.
+    pub oversized_rows: u64,
+    /// A partial line carried to the next piece of data.
+    carry: Vec<u8>,
+    /// The carried line outgrew [`MAX_ROW`]; the rest of it is only counted.
+    carry_dropped: bool,
+    /// In skip mode: the data so far ended inside a row, so the next piece starts mid-line.
+    mid_line: bool,
+}
+
+impl CopyBlock {
+    pub(crate) fn new(header: CopyHeader, wanted: bool, terminated: bool) -> Self {
+        CopyBlock {
+            header,
+            wanted,
+            terminated,
+            rows: 0,
+            bytes: 0,
+            oversized_rows: 0,
+            carry: Vec::new(),
+            carry_dropped: false,
+            mid_line: false,
+        }
+    }
+
+    fn is_terminator(&self, line: &[u8]) -> bool {
+        self.terminated && TERMINATORS.contains(&line)
+    }
+
+    /// One whole line (with its `\n`, except a last line in archives).
+    fn line(&mut self, line: &[u8], dropped: bool, sink: &mut dyn Sink) -> Option<Fed> {
+        if !dropped && self.is_terminator(line) {
+            return Some(Fed::Ended { consumed: 0 });
+        }
+        self.rows += 1;
+        self.bytes += line.len() as u64;
+        if self.wanted {
+            if dropped {
+                self.oversized_rows += 1;
+                return None;
+            }
+            let text = line.strip_suffix(b"\n").unwrap_or(line);
+            let text = text.strip_suffix(b"\r").unwrap_or(text);
+            if sink.row(&self.header, &Row::new(text)) == Flow::Stop {
+                return Some(Fed::Stop);
+            }
+        }
+        None
+    }
+
+    fn carry_more(&mut self, data: &[u8]) {
+        if self.carry_dropped {
+            self.bytes += data.len() as u64;
+        } else if self.carry.len() + data.len() > MAX_ROW {
+            self.bytes += (self.carry.len() + data.len()) as u64;
+            self.carry = Vec::new();
+            self.carry_dropped = true;
+        } else {
+            self.carry.extend_from_slice(data);
+        }
+    }
+
+    /// Takes the carried line, completed by `rest`.
+    fn finish_carry(&mut self, rest: &[u8], sink: &mut dyn Sink) -> Option<Fed> {
+        self.carry_more(rest);
+        let line = std::mem::take(&mut self.carry);
+        let dropped = std::mem::replace(&mut self.carry_dropped, false);
+        if dropped {
+            // Counted already as bytes; count the row.
+            self.rows += 1;
+            if self.wanted {
+                self.oversized_rows += 1;
+            }
+            return None;
+        }
+        let fed = self.line(&line, false, sink);
+        self.carry = line;
+        self.carry.clear();
+        fed
+    }
+
+    /// Feeds the next piece of the block's data.
+    pub(crate) fn feed(&mut self, data: &[u8], sink: &mut dyn Sink) -> Fed {
+        let mut pos = 0;
+        if !self.carry.is_empty() || self.carry_dropped || self.mid_line {
+            let Some(nl) = memchr::memchr(b'\n', data) else {
+                if self.mid_line {
+                    self.bytes += data.len() as u64;
+                } else {
+                    self.carry_more(data);
+                }
+                return Fed::NeedMore;
+            };
+            if self.mid_line {
+                self.mid_line = false;
+                self.bytes += nl as u64 + 1;
+                self.rows += 1;
+            } else if let Some(fed) = self.finish_carry(&data[..=nl], sink) {
+                return self.consumed(fed, nl + 1);
+            }
+            pos = nl + 1;
+        }
+        if self.wanted {
+            while let Some(nl) = memchr::memchr(b'\n', &data[pos..]) {
+                let end = pos + nl + 1;
+                if let Some(fed) = self.line(&data[pos..end], false, sink) {
+                    return self.consumed(fed, end);
+                }
+                pos = end;
+            }
+            self.carry_more(&data[pos..]);
+            return Fed::NeedMore;
+        }
+        self.skip(data, pos)
+    }
+
+    fn consumed(&self, fed: Fed, end: usize) -> Fed {
+        match fed {
+            Fed::Ended { .. } => Fed::Ended { consumed: end },
+            other => other,
+        }
+    }
+
+    /// Skip mode: count rows without looking at them, find the terminator with a substring search.
+    fn skip(&mut self, data: &[u8], pos: usize) -> Fed {
+        let region = &data[pos..];
+        if self.terminated {
+            // The terminator line starts at `pos` or right after a newline.
+            let end = if TERMINATORS.iter().any(|t| region.starts_with(t)) {
+                Some(0)
+            } else {
+                let finder = memchr::memmem::Finder::new(b"\n\\.");
+                let mut found = None;
+                for at in finder.find_iter(region) {
+                    let line = &region[at + 1..];
+                    if TERMINATORS.iter().any(|t| line.starts_with(t)) {
+                        found = Some(at + 1);
+                        break;
+                    }
+                    if line.len() < 4 {
+                        break; // a possible terminator cut by the end of the data
+                    }
+                }
+                found
+            };
+            if let Some(end) = end {
+                let rows = &region[..end];
+                self.rows += memchr::memchr_iter(b'\n', rows).count() as u64;
+                self.bytes += rows.len() as u64;
+                let term_len = if region[end..].starts_with(TERMINATORS[0]) {
+                    3
+                } else {
+                    4
+                };
+                return Fed::Ended {
+                    consumed: pos + end + term_len,
+                };
+            }
+        }
+        let newlines = memchr::memchr_iter(b'\n', region).count() as u64;
+        self.rows += newlines;
+        let tail_start = memchr::memrchr(b'\n', region).map_or(0, |p| p + 1);
+        let tail = &region[tail_start..];
+        self.bytes += tail_start as u64;
+        if tail.is_empty() {
+            return Fed::NeedMore;
+        }
+        let maybe_terminator =
+            self.terminated && tail.len() < 4 && TERMINATORS.iter().any(|t| t.starts_with(tail));
+        if maybe_terminator || !self.terminated && tail.len() < 4096 {
+            self.carry.extend_from_slice(tail);
+        } else {
+            self.bytes += tail.len() as u64;
+            self.mid_line = true;
+        }
+        Fed::NeedMore
+    }
+
+    /// The end of the data (archives; or a plain dump that ends inside the block): a last line
+    /// without its newline is still a row.
+    pub(crate) fn finish(&mut self, sink: &mut dyn Sink) -> Flow {
+        if self.mid_line {
+            self.mid_line = false;
+            self.rows += 1;
+            return Flow::Continue;
+        }
+        if self.carry.is_empty() && !self.carry_dropped {
+            return Flow::Continue;
+        }
+        match self.finish_carry(&[], sink) {
+            Some(Fed::Stop) => Flow::Stop,
+            _ => Flow::Continue,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::toc::TableRef;
+
+    struct Collect(Vec<String>);
+    impl Sink for Collect {
+        fn row(&mut self, _: &CopyHeader, row: &Row<'_>) -> Flow {
+            self.0.push(String::from_utf8_lossy(row.raw()).into_owned());
+            Flow::Continue
+        }
+    }
+
+    fn header() -> CopyHeader {
+        CopyHeader {
+            table: TableRef {
+                schema: None,
+                name: "t".into(),
+            },
+            columns: vec!["a".into()],
+        }
+    }
+
+    /// Feeds `data` cut into pieces of `size`, returns (rows, bytes, decoded rows, rest after \.).
+    fn run(data: &[u8], size: usize, wanted: bool) -> (u64, u64, Vec<String>, Vec<u8>) {
+        let mut block = CopyBlock::new(header(), wanted, true);
+        let mut sink = Collect(Vec::new());
+        let mut rest = Vec::new();
+        let mut ended = false;
+        for piece in data.chunks(size) {
+            if ended {
+                rest.extend_from_slice(piece);
+                continue;
+            }
+            if let Fed::Ended { consumed } = block.feed(piece, &mut sink) {
+                ended = true;
+                rest.extend_from_slice(&piece[consumed..]);
+            }
+        }
+        assert!(ended, "no terminator found with piece size {size}");
+        (block.rows, block.bytes, sink.0, rest)
+    }
+
+    #[test]
+    fn same_counts_for_any_split_and_mode() {
+        let data = b"1\ta\\.b\n2\t\\\\.\n\\.x\n3\tlast\n\\.\nSELECT 1;\n";
+        for size in 1..data.len() + 1 {
+            for wanted in [false, true] {
+                let (rows, bytes, decoded, rest) = run(data, size, wanted);
+                assert_eq!(rows, 4, "size {size} wanted {wanted}");
+                assert_eq!(bytes, 24, "size {size} wanted {wanted}");
+                assert_eq!(rest, b"SELECT 1;\n");
+                if wanted {
+                    assert_eq!(decoded, ["1\ta\\.b", "2\t\\\\.", "\\.x", "3\tlast"]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn empty_block_and_crlf_terminator() {
+        for data in [&b"\\.\nrest"[..], b"\\.\r\nrest"] {
+            for size in 1..data.len() {
+                let (rows, bytes, _, rest) = run(data, size, false);
+                assert_eq!((rows, bytes, rest.as_slice()), (0, 0, &b"rest"[..]));
+            }
+        }
+    }
+
+    #[test]
+    fn archive_blocks_end_with_the_data() {
+        let mut block = CopyBlock::new(header(), true, false);
+        let mut sink = Collect(Vec::new());
+        assert_eq!(block.feed(b"a\n\\.\nb", &mut sink), Fed::NeedMore);
+        block.finish(&mut sink);
+        assert_eq!(sink.0, ["a", "\\.", "b"]);
+        assert_eq!(block.rows, 3);
+    }
+}

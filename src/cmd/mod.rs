@@ -1,0 +1,3 @@
+//! One module per subcommand: its arguments, help text and code.
+
+pub mod inspect;
