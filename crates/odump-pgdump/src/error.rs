@@ -24,4 +24,8 @@ pub enum Error {
         /// What is not supported and what to do.
         detail: String,
     },
+    /// Reading one archive data block failed; the message names the archive, the block and the
+    /// byte offset.
+    #[error("{0}")]
+    Block(String),
 }
