@@ -365,8 +365,15 @@ fn open_reader(
         Sniffed::Gzip => {
             input.container = Container::Gzip;
             let mut gz = GzipReader::new(BufReader::with_capacity(1 << 18, stream));
-            let inner_head = read_head(&mut gz).map_err(|e| stream_error(name, "gzip", e))?;
-            let inner: Box<dyn Read + Send> = Box::new(Cursor::new(inner_head.clone()).chain(gz));
+            // A fault this early (a tiny cut or corrupt file) is replayed after the bytes that
+            // did decode, so the reader reports it where it happened, with what came before.
+            let (inner_head, fault) = read_head_lenient(&mut gz);
+            let rest: Box<dyn Read + Send> = match fault {
+                Some(e) if inner_head.is_empty() => return Err(stream_error(name, "gzip", e)),
+                Some(e) => Box::new(FailingReader(Some(e))),
+                None => Box::new(gz),
+            };
+            let inner: Box<dyn Read + Send> = Box::new(Cursor::new(inner_head.clone()).chain(rest));
             match sniff(&inner_head) {
                 Sniffed::Custom => input.body = Body::Archive(Archive::Stream(inner)),
                 Sniffed::Text(enc) => {
@@ -433,11 +440,43 @@ fn read_head(reader: &mut dyn Read) -> io::Result<Vec<u8>> {
     Ok(head)
 }
 
+/// Like [`read_head`], but keeps the bytes read before an error and returns the error beside them.
+fn read_head_lenient(reader: &mut dyn Read) -> (Vec<u8>, Option<io::Error>) {
+    let mut head = vec![0u8; HEAD];
+    let mut filled = 0;
+    while filled < HEAD {
+        match reader.read(&mut head[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                head.truncate(filled);
+                return (head, Some(e));
+            }
+        }
+    }
+    head.truncate(filled);
+    (head, None)
+}
+
+/// A reader that fails with a stored error (once), then reads as empty.
+struct FailingReader(Option<io::Error>);
+
+impl Read for FailingReader {
+    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+        match self.0.take() {
+            Some(e) => Err(e),
+            None => Ok(0),
+        }
+    }
+}
+
 fn sniff(head: &[u8]) -> Sniffed {
     if head.is_empty() {
         return Sniffed::Empty;
     }
-    if head.starts_with(&[0x1f, 0x8b]) {
+    // A lone 0x1f is a gzip file cut after its first byte.
+    if head.starts_with(&[0x1f, 0x8b]) || head == [0x1f] {
         return Sniffed::Gzip;
     }
     if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
