@@ -1,10 +1,20 @@
-//! One read of one dump: open it, run the reader with the collectors a command needs, and keep
-//! everything the commands report.
+//! One read of one dump: open it, run the reader with the Odoo collector, and keep everything
+//! the commands report.
 
 use odump_io::{Container, TextEncoding, ZipInventory};
-use odump_pgdump::{read_dump_partial, DumpSummary, ReadOptions, Tee};
+use odump_odoo::{OdooCollector, OdooFacts};
+use odump_pgdump::{read_dump_partial, DumpSummary, ReadOptions};
 
 use crate::output::Progress;
+
+/// How much of the dump a command needs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Depth {
+    /// Everything: every table's rows counted, every Odoo fact.
+    Full,
+    /// Only the Odoo version: stop at base's row, jump to it in archives with data offsets.
+    VersionOnly,
+}
 
 /// What one read found out.
 pub struct DumpFacts {
@@ -15,12 +25,14 @@ pub struct DumpFacts {
     pub text_encoding: TextEncoding,
     pub summary: DumpSummary,
     pub zip: Option<ZipInventory>,
+    /// `None` when the dump is not an Odoo database.
+    pub odoo: Option<OdooFacts>,
     /// The error that cut the read short (truncated, corrupt…).
     pub error: Option<odump_pgdump::Error>,
 }
 
-/// Reads `path` whole. Fails only when the input cannot be opened at all.
-pub fn read(path: &str, progress: &Progress) -> Result<DumpFacts, odump_io::Error> {
+/// Reads `path`. Fails only when the input cannot be opened at all.
+pub fn read(path: &str, depth: Depth, progress: &Progress) -> Result<DumpFacts, odump_io::Error> {
     let input = odump_io::open(path)?;
     let _bar = progress.track(path, input.progress.clone());
     let (name, container, compressed_size, text_encoding) = (
@@ -30,9 +42,18 @@ pub fn read(path: &str, progress: &Progress) -> Result<DumpFacts, odump_io::Erro
         input.text_encoding,
     );
     let zip_handle = input.zip.clone();
-    let mut tee = Tee::new();
-    let (summary, error) = read_dump_partial(input, &mut tee, ReadOptions::default());
+    let (mut collector, options) = match depth {
+        Depth::Full => (OdooCollector::new(), ReadOptions::default()),
+        Depth::VersionOnly => (
+            OdooCollector::version_only(),
+            ReadOptions {
+                wanted_data_only: true,
+            },
+        ),
+    };
+    let (summary, error) = read_dump_partial(input, &mut collector, options);
     let zip = zip_handle.map(|z| z.lock().map(|z| z.clone()).unwrap_or_default());
+    let odoo = collector.finish(zip.as_ref(), &summary);
     Ok(DumpFacts {
         name,
         container,
@@ -40,6 +61,7 @@ pub fn read(path: &str, progress: &Progress) -> Result<DumpFacts, odump_io::Erro
         text_encoding,
         summary,
         zip,
+        odoo,
         error,
     })
 }

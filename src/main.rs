@@ -25,12 +25,16 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Inspect(cmd::inspect::Args),
+    Version(cmd::version::Args),
+    Check(cmd::check::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Inspect(args) => cmd::inspect::run(args),
+        Command::Version(args) => cmd::version::run(args),
+        Command::Check(args) => cmd::check::run(args),
     };
     match result {
         Ok(code) => code,

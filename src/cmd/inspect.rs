@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::facts::{self, DumpFacts};
+use crate::facts::{self, Depth, DumpFacts};
 use crate::output::{self, outln, Progress};
 
 /// Show what a dump is: container, PostgreSQL and pg_dump versions, completeness, object counts,
@@ -43,7 +43,7 @@ pub struct Report {
     pub notes: Vec<String>,
     pub error: Option<String>,
     pub postgres: Postgres,
-    pub odoo: Option<serde_json::Value>,
+    pub odoo: Option<odump_odoo::OdooFacts>,
     pub filestore: Filestore,
     pub tables: Vec<odump_pgdump::TableStats>,
     pub objects: BTreeMap<String, u64>,
@@ -67,12 +67,18 @@ pub struct Filestore {
     pub bytes: u64,
     /// `ir_attachment` rows that point into the filestore (`store_fname`), when known.
     pub referenced_attachments: Option<u64>,
+    /// The summed `file_size` of those rows: what an upload without filestore leaves behind.
+    pub referenced_bytes: Option<u64>,
 }
 
 impl Report {
     pub fn new(facts: &DumpFacts) -> Self {
         let s = &facts.summary;
         let zip = facts.zip.as_ref();
+        let refs = facts
+            .odoo
+            .as_ref()
+            .and_then(|o| o.filestore.referenced_attachments.as_ref());
         Report {
             file: facts.name.clone(),
             container: facts.container,
@@ -91,12 +97,13 @@ impl Report {
                 encoding: s.encoding.clone(),
                 database: s.database.clone(),
             },
-            odoo: None,
+            odoo: facts.odoo.clone(),
             filestore: Filestore {
                 included: zip.is_some_and(|z| z.filestore_files > 0),
                 files: zip.map_or(0, |z| z.filestore_files),
                 bytes: zip.map_or(0, |z| z.filestore_bytes),
-                referenced_attachments: None,
+                referenced_attachments: refs.map(|r| r.count),
+                referenced_bytes: refs.map(|r| r.bytes),
             },
             tables: s.tables.clone(),
             objects: s.object_counts.clone(),
@@ -110,7 +117,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let results: Vec<_> = args
         .files
         .par_iter()
-        .map(|path| facts::read(path, &progress))
+        .map(|path| facts::read(path, Depth::Full, &progress))
         .collect();
     let mut failed = false;
     let mut reports = Vec::new();
@@ -201,13 +208,36 @@ fn print_human(out: &mut String, r: &Report, all_tables: bool) {
         pg.pg_dump_version.clone().unwrap_or_else(unknown),
         pg.encoding.clone().unwrap_or_else(unknown)
     );
-    if r.filestore.included {
+    if let Some(odoo) = &r.odoo {
+        print_odoo(out, odoo);
+    } else {
         outln!(
             out,
-            "  Filestore   included: {} files, {}",
+            "  Odoo        not an Odoo database (no ir_module_module table)"
+        );
+    }
+    let mut filestore = Vec::new();
+    if r.filestore.included {
+        filestore.push(format!(
+            "included: {} files, {}",
             output::count(r.filestore.files),
             output::bytes(r.filestore.bytes)
-        );
+        ));
+    } else if r.container == odump_io::Container::Zip {
+        filestore.push("not included".into());
+    }
+    if let (Some(n), Some(b)) = (
+        r.filestore.referenced_attachments,
+        r.filestore.referenced_bytes,
+    ) {
+        filestore.push(format!(
+            "{} attachments reference {} of filestore files",
+            output::count(n),
+            output::bytes(b)
+        ));
+    }
+    if !filestore.is_empty() {
+        outln!(out, "  Filestore   {}", filestore.join(" · "));
     }
     let objects: Vec<String> = {
         let mut v: Vec<_> = r.objects.iter().collect();
@@ -264,5 +294,98 @@ fn print_human(out: &mut String, r: &Report, all_tables: bool) {
     }
     for note in &r.notes {
         outln!(out, "  Note        {note}");
+    }
+}
+
+/// The Odoo lines of the human report (also used by `check`).
+pub fn print_odoo(out: &mut String, o: &odump_odoo::OdooFacts) {
+    use odump_odoo::{Confidence, Edition, Strength};
+    let series = match (&o.series, &o.estimate) {
+        (Some(s), _) => {
+            let source = serde_json::to_value(o.source).ok();
+            let source = source.as_ref().and_then(|v| v.as_str()).unwrap_or("?");
+            match &o.base_version {
+                Some(b) => format!("{s} (base {b}, from {source})"),
+                None => format!("{s} (from {source})"),
+            }
+        }
+        (None, Some(e)) => {
+            let max = e.max.map_or("…".to_string(), |m| m.to_string());
+            format!(
+                "estimated {} to {max} from the schema (no module rows)",
+                e.min
+            )
+        }
+        (None, None) => "unknown".to_string(),
+    };
+    let mut head = vec![series];
+    match o.edition {
+        Some(Edition::Enterprise) => {
+            head.push(format!("enterprise ({})", o.enterprise_modules.join(", ")))
+        }
+        Some(Edition::Community) => head.push("community".into()),
+        None => {}
+    }
+    if o.confidence == Confidence::Certain || !o.installed_modules.is_empty() {
+        head.push(format!("{} installed modules", o.installed_modules.len()));
+    }
+    outln!(out, "  Odoo        {}", head.join(" · "));
+    if let (Some(m), true) = (&o.manifest_series, o.manifest_mismatch) {
+        outln!(
+            out,
+            "              manifest.json says {m}: the database's base row wins"
+        );
+    }
+    let strong: Vec<_> = o
+        .neutralization_signals
+        .iter()
+        .filter(|s| s.strength == Strength::Strong)
+        .collect();
+    let weak: Vec<_> = o
+        .neutralization_signals
+        .iter()
+        .filter(|s| s.strength == Strength::Weak)
+        .collect();
+    if o.neutralized {
+        outln!(out, "  Exact copy  NO: neutralized");
+    } else if o.module_count > 0 {
+        outln!(out, "  Exact copy  yes (no neutralization signal)");
+    }
+    for s in strong.iter().chain(weak.iter()) {
+        let strength = if s.strength == Strength::Strong {
+            "strong"
+        } else {
+            "weak"
+        };
+        outln!(out, "              {strength}: {} ({})", s.code, s.evidence);
+    }
+    let mut db = Vec::new();
+    if let Some(uuid) = &o.database_uuid {
+        db.push(format!("uuid {uuid}"));
+    }
+    db.push(match &o.enterprise_code_masked {
+        Some(m) => format!("enterprise code {m}"),
+        None if o.enterprise_code_present => "enterprise code present".into(),
+        None => "no enterprise code".into(),
+    });
+    if let Some(url) = &o.web_base_url {
+        db.push(format!("web.base.url {url}"));
+    }
+    outln!(out, "  Database    {}", db.join(" · "));
+    if !o.unclean_modules.is_empty() {
+        let list: Vec<_> = o
+            .unclean_modules
+            .iter()
+            .map(|m| format!("{} ({})", m.name, m.state))
+            .collect();
+        outln!(out, "  Unclean     {}", list.join(", "));
+    }
+    for (i, m) in o.custom_modules.iter().enumerate() {
+        let label = if i == 0 {
+            "  Custom      "
+        } else {
+            "              "
+        };
+        outln!(out, "{label}{}: {}", m.name, m.reasons.join("; "));
     }
 }

@@ -1,3 +1,5 @@
 //! One module per subcommand: its arguments, help text and code.
 
+pub mod check;
 pub mod inspect;
+pub mod version;
