@@ -145,9 +145,10 @@ impl StatementSplitter {
                             .map_or(text.len(), |p| i + p);
                         let word = &text[i..word_end];
                         if self.is_routine(&text[start..i]) {
-                            if word.eq_ignore_ascii_case(b"begin") {
-                                self.begin_depth += 1;
-                            } else if word.eq_ignore_ascii_case(b"case") && self.begin_depth > 0 {
+                            // CASE also ends with END, so it counts once inside a body.
+                            let opens = word.eq_ignore_ascii_case(b"begin")
+                                || (word.eq_ignore_ascii_case(b"case") && self.begin_depth > 0);
+                            if opens {
                                 self.begin_depth += 1;
                             } else if word.eq_ignore_ascii_case(b"end") {
                                 self.begin_depth = self.begin_depth.saturating_sub(1);

@@ -47,6 +47,8 @@
 //! [`fixtures::kitchen_sink`] (every column type and schema object) and [`fixtures::odoo`]
 //! (an Odoo database of a given series, edition, neutralization state…) return SQL text.
 
+#![warn(missing_docs)]
+
 mod cluster;
 mod dump;
 pub mod fixtures;
@@ -69,14 +71,21 @@ mod tests {
     fn cluster_runs_and_reports_versions() {
         let Some(pg) = require() else { return };
         assert!(pg.server_version_num() >= 100000);
-        assert!(pg.server_version().starts_with(&format!("{}.", pg.major_version())));
+        assert!(pg
+            .server_version()
+            .starts_with(&format!("{}.", pg.major_version())));
         assert_eq!(pg_version(), pg.server_version());
         // Same installation: pg_dump has the server's version.
         assert_eq!(pg.pg_dump_version(), pg.server_version());
         assert_eq!(pg.query("postgres", "SELECT 1 + 1"), "2");
         assert_eq!(pg.query("postgres", "SHOW TimeZone"), "UTC");
-        assert!(pg.socket_dir().join(format!(".s.PGSQL.{}", pg.port())).exists());
-        let e = pg.psql("postgres", "SELECT 1;\nSELECT no_such_column;").unwrap_err();
+        assert!(pg
+            .socket_dir()
+            .join(format!(".s.PGSQL.{}", pg.port()))
+            .exists());
+        let e = pg
+            .psql("postgres", "SELECT 1;\nSELECT no_such_column;")
+            .unwrap_err();
         assert!(e.contains("no_such_column"), "{e}");
         assert!(pg.conninfo("x").contains("dbname='x'"));
     }
@@ -89,7 +98,10 @@ mod tests {
             .try_create_db(&db, "CREATE TABLE t (id int);\nINSERT INTO t VALUES ('x');")
             .unwrap_err();
         assert!(e.contains("invalid input syntax"), "{e}");
-        pg.create_db(&db, "CREATE TABLE t (id int); INSERT INTO t VALUES (1), (2);");
+        pg.create_db(
+            &db,
+            "CREATE TABLE t (id int); INSERT INTO t VALUES (1), (2);",
+        );
         assert_eq!(pg.count(&db, "t"), 2);
         pg.drop_db(&db);
     }
@@ -102,20 +114,35 @@ mod tests {
     fn dumps_in_every_kind() {
         let Some(pg) = require() else { return };
         let db = unique_db_name("dumps");
-        pg.create_db(&db, &fixtures::odoo("17.0", fixtures::OdooOptions {
-            with_attachments: 3,
-            ..Default::default()
-        }));
+        pg.create_db(
+            &db,
+            &fixtures::odoo(
+                "17.0",
+                fixtures::OdooOptions {
+                    with_attachments: 3,
+                    ..Default::default()
+                },
+            ),
+        );
         let out = tempfile::tempdir().unwrap();
         let plain = pg.dump(&db, DumpKind::Plain, out.path());
         let sql = read_all(&plain);
         let text = String::from_utf8_lossy(&sql);
         assert!(text.contains("-- PostgreSQL database dump"));
-        assert!(text.contains(&format!("-- Dumped from database version {}", pg.server_version())));
-        assert!(text.contains(&format!("-- Dumped by pg_dump version {}", pg.pg_dump_version())));
+        assert!(text.contains(&format!(
+            "-- Dumped from database version {}",
+            pg.server_version()
+        )));
+        assert!(text.contains(&format!(
+            "-- Dumped by pg_dump version {}",
+            pg.pg_dump_version()
+        )));
         assert!(text.contains("COPY public.ir_module_module ("));
-        assert!(text.trim_end().ends_with("-- PostgreSQL database dump complete")
-            || text.contains("-- PostgreSQL database dump complete"));
+        assert!(
+            text.trim_end()
+                .ends_with("-- PostgreSQL database dump complete")
+                || text.contains("-- PostgreSQL database dump complete")
+        );
 
         // Gzip kinds decompress to a plain dump of the same database (the \restrict key of
         // recent pg_dump differs per run, so compare sizes loosely and content markers).
@@ -124,9 +151,14 @@ mod tests {
             let gz = read_all(&p);
             assert_eq!(&gz[..2], &[0x1f, 0x8b]);
             let mut back = Vec::new();
-            flate2::read::MultiGzDecoder::new(&gz[..]).read_to_end(&mut back).unwrap();
+            flate2::read::MultiGzDecoder::new(&gz[..])
+                .read_to_end(&mut back)
+                .unwrap();
             assert!(String::from_utf8_lossy(&back).contains("COPY public.ir_module_module ("));
-            assert!((back.len() as i64 - sql.len() as i64).abs() < 200, "{kind:?}");
+            assert!(
+                (back.len() as i64 - sql.len() as i64).abs() < 200,
+                "{kind:?}"
+            );
             let members = gz.windows(3).filter(|w| w == &[0x1f, 0x8b, 8]).count();
             if kind == DumpKind::PlainGzipMultiMember {
                 assert!(members >= 3, "{members}");
@@ -135,32 +167,54 @@ mod tests {
 
         let opts3 = DumpOptions::new().gzip_members(5).inserts();
         let p = pg.dump_with(&db, DumpKind::PlainGzipMultiMember, &opts3, out.path());
-        assert!(p.to_string_lossy().ends_with("-plain-gzip-multi-inserts.sql.gz"));
+        assert!(p
+            .to_string_lossy()
+            .ends_with("-plain-gzip-multi-inserts.sql.gz"));
         let mut back = String::new();
-        flate2::read::MultiGzDecoder::new(&read_all(&p)[..]).read_to_string(&mut back).unwrap();
+        flate2::read::MultiGzDecoder::new(&read_all(&p)[..])
+            .read_to_string(&mut back)
+            .unwrap();
         assert!(back.contains("INSERT INTO public.ir_module_module VALUES"));
 
-        for kind in [DumpKind::Custom, DumpKind::CustomPipe, DumpKind::CustomUncompressed] {
+        for kind in [
+            DumpKind::Custom,
+            DumpKind::CustomPipe,
+            DumpKind::CustomUncompressed,
+        ] {
             let p = pg.dump(&db, kind, out.path());
             assert_eq!(&read_all(&p)[..5], b"PGDMP", "{kind:?}");
             let mut cmd = pg.command("pg_restore");
             cmd.arg("-l").arg(&p);
             let o = cmd.output().unwrap();
-            assert!(o.status.success(), "{kind:?}: {}", String::from_utf8_lossy(&o.stderr));
-            assert!(String::from_utf8_lossy(&o.stdout).contains("TABLE DATA public ir_module_module"));
+            assert!(
+                o.status.success(),
+                "{kind:?}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            assert!(
+                String::from_utf8_lossy(&o.stdout).contains("TABLE DATA public ir_module_module")
+            );
         }
         let custom = read_all(&out.path().join(format!("{db}-custom.dump")));
         let piped = read_all(&out.path().join(format!("{db}-custom-pipe.dump")));
         assert_ne!(custom, piped, "offsets set vs not set");
 
-        for (kind, ext) in [(DumpKind::Directory, ".dat.gz"), (DumpKind::DirectoryUncompressed, ".dat")] {
+        for (kind, ext) in [
+            (DumpKind::Directory, ".dat.gz"),
+            (DumpKind::DirectoryUncompressed, ".dat"),
+        ] {
             let p = pg.dump(&db, kind, out.path());
             assert!(p.is_dir());
             assert_eq!(&read_all(&p.join("toc.dat"))[..5], b"PGDMP");
             let n = std::fs::read_dir(&p)
                 .unwrap()
                 .filter(|e| {
-                    let name = e.as_ref().unwrap().file_name().to_string_lossy().into_owned();
+                    let name = e
+                        .as_ref()
+                        .unwrap()
+                        .file_name()
+                        .to_string_lossy()
+                        .into_owned();
                     name.ends_with(ext) && (ext == ".dat.gz" || !name.ends_with(".gz"))
                 })
                 .count();
@@ -171,25 +225,36 @@ mod tests {
         let opts = DumpOptions::new().filestore(files.clone());
         let zip_path = pg.dump_with(&db, DumpKind::OdooZip, &opts, out.path());
         let mut z = zip::ZipArchive::new(std::fs::File::open(&zip_path).unwrap()).unwrap();
-        let names: Vec<String> = (0..z.len()).map(|i| z.by_index(i).unwrap().name().unwrap().into_owned()).collect();
+        let names: Vec<String> = (0..z.len())
+            .map(|i| z.by_index(i).unwrap().name().unwrap().into_owned())
+            .collect();
         assert_eq!(names[0], "dump.sql");
         assert_eq!(names[1], "manifest.json");
         assert_eq!(names.len(), 2 + files.len());
         assert_eq!(names[2], format!("filestore/{}", files[0].0));
         let mut manifest = String::new();
-        z.by_name("manifest.json").unwrap().read_to_string(&mut manifest).unwrap();
+        z.by_name("manifest.json")
+            .unwrap()
+            .read_to_string(&mut manifest)
+            .unwrap();
         assert!(manifest.starts_with("{\n    \""), "{manifest}");
         let m: serde_json::Value = serde_json::from_str(&manifest).unwrap();
         assert_eq!(m["odoo_dump"], "1");
         assert_eq!(m["db_name"], db.as_str());
         assert_eq!(m["version"], "17.0");
         assert_eq!(m["major_version"], "17.0");
-        assert_eq!(m["version_info"], serde_json::json!([17, 0, 0, "final", 0, ""]));
+        assert_eq!(
+            m["version_info"],
+            serde_json::json!([17, 0, 0, "final", 0, ""])
+        );
         assert_eq!(m["pg_version"], format!("{}.0", pg.major_version()));
         assert_eq!(m["modules"]["base"], "17.0.1.3");
         assert_eq!(m["modules"].as_object().unwrap().len(), 4);
         let mut dump_sql = String::new();
-        z.by_name("dump.sql").unwrap().read_to_string(&mut dump_sql).unwrap();
+        z.by_name("dump.sql")
+            .unwrap()
+            .read_to_string(&mut dump_sql)
+            .unwrap();
         assert!(dump_sql.contains("COPY public.ir_module_module ("));
         assert!(!dump_sql.contains("OWNER TO"), "--no-owner");
 
@@ -197,20 +262,35 @@ mod tests {
         let p = pg.dump_with(
             &db,
             DumpKind::OdooZip,
-            &DumpOptions::new().manifest(custom_manifest.clone()).schema_only().file_stem("given"),
+            &DumpOptions::new()
+                .manifest(custom_manifest.clone())
+                .schema_only()
+                .file_stem("given"),
             out.path(),
         );
         assert_eq!(p.file_name().unwrap(), "given.zip");
         let mut z = zip::ZipArchive::new(std::fs::File::open(&p).unwrap()).unwrap();
         let mut s = String::new();
-        z.by_name("manifest.json").unwrap().read_to_string(&mut s).unwrap();
-        assert_eq!(serde_json::from_str::<serde_json::Value>(&s).unwrap(), custom_manifest);
+        z.by_name("manifest.json")
+            .unwrap()
+            .read_to_string(&mut s)
+            .unwrap();
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&s).unwrap(),
+            custom_manifest
+        );
         let mut s = String::new();
-        z.by_name("dump.sql").unwrap().read_to_string(&mut s).unwrap();
+        z.by_name("dump.sql")
+            .unwrap()
+            .read_to_string(&mut s)
+            .unwrap();
         assert!(!s.contains("COPY "), "schema-only");
 
         let m = pg.odoo_manifest(&db, Some("saas~17.2+e")).unwrap();
-        assert_eq!(m["version_info"], serde_json::json!(["saas~17", 2, 0, "final", 0, "e"]));
+        assert_eq!(
+            m["version_info"],
+            serde_json::json!(["saas~17", 2, 0, "final", 0, "e"])
+        );
         assert_eq!(m["major_version"], "saas~17.2");
         pg.drop_db(&db);
     }
