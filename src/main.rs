@@ -27,6 +27,7 @@ enum Command {
     Inspect(cmd::inspect::Args),
     Version(cmd::version::Args),
     Check(cmd::check::Args),
+    Diff(cmd::diff::Args),
 }
 
 fn main() -> ExitCode {
@@ -35,6 +36,7 @@ fn main() -> ExitCode {
         Command::Inspect(args) => cmd::inspect::run(args),
         Command::Version(args) => cmd::version::run(args),
         Command::Check(args) => cmd::check::run(args),
+        Command::Diff(args) => cmd::diff::run(args),
     };
     match result {
         Ok(code) => code,

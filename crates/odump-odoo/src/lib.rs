@@ -34,6 +34,7 @@ pub mod check;
 mod collector;
 mod facts;
 mod fingerprint;
+pub mod meta;
 mod sql;
 pub mod version;
 

@@ -125,6 +125,15 @@ pub fn diff(before: &Schema, after: &Schema, opts: &DiffOptions) -> Vec<Change> 
     changes
 }
 
+impl DiffOptions {
+    /// Whether `--exclude-table` patterns leave out this `schema.table`.
+    pub fn excludes(&self, qualified: &str) -> bool {
+        self.exclude_tables
+            .iter()
+            .any(|p| table_matches(p, qualified))
+    }
+}
+
 /// Whether a `*` glob matches `schema.table` or its `table` part.
 fn table_matches(pattern: &str, qualified: &str) -> bool {
     let bare = qualified.split_once('.').map_or(qualified, |(_, t)| t);
