@@ -172,24 +172,16 @@ fn summarize(changes: &[Change], text_only_objects: [usize; 2]) -> Summary {
 /// The table (or Odoo model) a change belongs to, for grouping: `schema.table` from
 /// `schema.table.column`, the object itself otherwise.
 fn group_of(c: &Change) -> String {
+    let parent = || {
+        c.object
+            .rsplit_once('.')
+            .map_or(c.object.clone(), |(p, _)| p.to_string())
+    };
     match c.kind.as_str() {
-        "column" | "constraint" | "trigger" | "rule" | "policy" => c
-            .object
-            .rsplitn(2, '.')
-            .nth(1)
-            .unwrap_or(&c.object)
-            .to_string(),
+        "column" | "constraint" | "trigger" | "rule" | "policy" => parent(),
         // A comment on `schema.table.column` belongs with its table.
-        "comment" if c.object.matches('.').count() >= 2 => c
-            .object
-            .rsplitn(2, '.')
-            .nth(1)
-            .unwrap_or(&c.object)
-            .to_string(),
-        "field" => format!(
-            "model {}",
-            c.object.rsplitn(2, '.').nth(1).unwrap_or(&c.object)
-        ),
+        "comment" if c.object.matches('.').count() >= 2 => parent(),
+        "field" => format!("model {}", parent()),
         "module" | "model" => "Odoo modules and models".to_string(),
         _ => c.object.clone(),
     }
