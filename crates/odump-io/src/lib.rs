@@ -23,6 +23,7 @@
 //! # Ok::<(), odump_io::Error>(())
 //! ```
 
+mod deflate;
 mod error;
 mod fault;
 mod gzip;
@@ -39,6 +40,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
+pub use crate::deflate::BACKEND as GZIP_BACKEND;
 pub use crate::error::Error;
 pub use crate::pipeline::SqlStream;
 pub use crate::zip::{SharedInventory, ZipInventory};
@@ -135,7 +137,7 @@ pub struct Input {
 /// Opens a dump file, a directory dump, or `-` for standard input.
 pub fn open(path: &str) -> Result<Input, Error> {
     if path == "-" {
-        return open_reader("stdin", Box::new(io::stdin()), None);
+        return open_reader("stdin", Box::new(io::stdin()), Progress::default());
     }
     let name = path.to_string();
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
@@ -186,15 +188,18 @@ pub fn open(path: &str) -> Result<Input, Error> {
                 inner: file,
                 progress: progress.clone(),
             };
-            open_reader(path, Box::new(counted), Some(size))
+            open_reader(path, Box::new(counted), progress)
         }
     }
 }
 
 /// Opens an in-memory dump (tests, fuzzing). Behaves like a non-seekable stream.
 pub fn from_bytes(name: &str, bytes: Vec<u8>) -> Result<Input, Error> {
-    let size = bytes.len() as u64;
-    open_reader(name, Box::new(Cursor::new(bytes)), Some(size))
+    let progress = Progress {
+        read: Arc::default(),
+        total: Some(bytes.len() as u64),
+    };
+    open_reader(name, Box::new(Cursor::new(bytes)), progress)
 }
 
 fn open_directory(path: &str) -> Result<Input, Error> {
@@ -329,15 +334,13 @@ fn skip_bom(reader: &mut dyn Read) -> Box<dyn Read + '_> {
 }
 
 /// A stream that can only be read forward: sniff its head, then set up the right decoder.
+/// `progress` is what the caller's reader counts into (stdin counts nothing).
 fn open_reader(
     name: &str,
     mut reader: Box<dyn Read + Send>,
-    size: Option<u64>,
+    progress: Progress,
 ) -> Result<Input, Error> {
-    let progress = Progress {
-        read: Arc::default(),
-        total: size,
-    };
+    let size = progress.total;
     let head = read_head(&mut reader).map_err(|e| Error::io(name, e))?;
     let sniffed = sniff(&head);
     let stream: Box<dyn Read + Send> = Box::new(Cursor::new(head.clone()).chain(reader));
