@@ -28,6 +28,9 @@ enum Command {
     Version(cmd::version::Args),
     Check(cmd::check::Args),
     Diff(cmd::diff::Args),
+    Upload(cmd::upload::Args),
+    Status(cmd::status::Args),
+    Download(cmd::download::Args),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +40,9 @@ fn main() -> ExitCode {
         Command::Version(args) => cmd::version::run(args),
         Command::Check(args) => cmd::check::run(args),
         Command::Diff(args) => cmd::diff::run(args),
+        Command::Upload(args) => cmd::upload::run(args),
+        Command::Status(args) => cmd::status::run(args),
+        Command::Download(args) => cmd::download::run(args),
     };
     match result {
         Ok(code) => code,

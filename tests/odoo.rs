@@ -19,7 +19,9 @@ fn codes(report: &Value) -> Vec<String> {
 
 #[test]
 fn every_series_copy_and_container() {
-    let Some(pg) = odump_testpg::require() else { return };
+    let Some(pg) = odump_testpg::require() else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     for series in ["12.0", "15.0", "16.0", "saas~17.2", "17.0", "18.0"] {
         for neutralized in [false, true] {
@@ -37,21 +39,38 @@ fn every_series_copy_and_container() {
                 let what = format!("{series} neutralized={neutralized} {kind:?}");
 
                 let v = run(["version".as_ref(), path.as_os_str()]);
-                assert_eq!(v.status.code(), Some(0), "{what}: {}", String::from_utf8_lossy(&v.stderr));
+                assert_eq!(
+                    v.status.code(),
+                    Some(0),
+                    "{what}: {}",
+                    String::from_utf8_lossy(&v.stderr)
+                );
                 assert_eq!(String::from_utf8_lossy(&v.stdout).trim(), series, "{what}");
 
                 let (code, report, stderr) = json(["check".as_ref(), path.as_os_str()]);
                 let found = codes(&report);
-                assert_eq!(report["odoo"]["neutralized"], neutralized, "{what}: {stderr}");
+                assert_eq!(
+                    report["odoo"]["neutralized"], neutralized,
+                    "{what}: {stderr}"
+                );
                 if neutralized {
                     assert_eq!(code, 1, "{what}: {found:?}");
-                    assert!(found.contains(&"neutralized".to_string()), "{what}: {found:?}");
+                    assert!(
+                        found.contains(&"neutralized".to_string()),
+                        "{what}: {found:?}"
+                    );
                 } else {
                     assert_eq!(code, 0, "{what}: {found:?}");
-                    assert!(!found.iter().any(|c| c.contains("neutraliz")), "{what}: {found:?}");
+                    assert!(
+                        !found.iter().any(|c| c.contains("neutraliz")),
+                        "{what}: {found:?}"
+                    );
                 }
                 assert!(!found.contains(&"filestore-included".to_string()), "{what}");
-                assert_eq!(report["odoo"]["filestore"]["referenced_attachments"]["count"], 2, "{what}");
+                assert_eq!(
+                    report["odoo"]["filestore"]["referenced_attachments"]["count"], 2,
+                    "{what}"
+                );
             }
             pg.drop_db(&db);
         }
@@ -60,7 +79,9 @@ fn every_series_copy_and_container() {
 
 #[test]
 fn filestore_edition_contract_and_upgrade_path() {
-    let Some(pg) = odump_testpg::require() else { return };
+    let Some(pg) = odump_testpg::require() else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let db = unique_db_name("odoo_ee");
     pg.create_db(
@@ -82,10 +103,24 @@ fn filestore_edition_contract_and_upgrade_path() {
         &DumpOptions::new().filestore(fixtures::attachment_files(3)),
         dir.path(),
     );
-    let (code, report, stderr) = json(["check".as_ref(), zip.as_os_str(), "--target".as_ref(), "13.0".as_ref()]);
+    let (code, report, stderr) = json([
+        "check".as_ref(),
+        zip.as_os_str(),
+        "--target".as_ref(),
+        "13.0".as_ref(),
+    ]);
     let found = codes(&report);
-    for expected in ["filestore-included", "missing-contract", "custom-modules", "unclean-modules", "upgrade-path"] {
-        assert!(found.contains(&expected.to_string()), "{expected} not in {found:?} ({stderr})");
+    for expected in [
+        "filestore-included",
+        "missing-contract",
+        "custom-modules",
+        "unclean-modules",
+        "upgrade-path",
+    ] {
+        assert!(
+            found.contains(&expected.to_string()),
+            "{expected} not in {found:?} ({stderr})"
+        );
     }
     assert_eq!(code, 0, "warnings only: {found:?}");
     assert_eq!(report["odoo"]["edition"], "enterprise");
@@ -96,9 +131,17 @@ fn filestore_edition_contract_and_upgrade_path() {
         .iter()
         .find(|f| f["code"] == "upgrade-path")
         .unwrap();
-    assert!(path["message"].as_str().unwrap().contains("saas~12.3"), "{path}");
+    assert!(
+        path["message"].as_str().unwrap().contains("saas~12.3"),
+        "{path}"
+    );
 
-    let (code, report, _) = json(["check".as_ref(), zip.as_os_str(), "--target".as_ref(), "11.0".as_ref()]);
+    let (code, report, _) = json([
+        "check".as_ref(),
+        zip.as_os_str(),
+        "--target".as_ref(),
+        "11.0".as_ref(),
+    ]);
     assert_eq!(code, 1);
     assert!(codes(&report).contains(&"target-not-newer".to_string()));
 
@@ -113,14 +156,25 @@ fn filestore_edition_contract_and_upgrade_path() {
 
 #[test]
 fn inserts_dumps_and_upgrade_platform_copies() {
-    let Some(pg) = odump_testpg::require() else { return };
+    let Some(pg) = odump_testpg::require() else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let db = unique_db_name("odoo_ins");
     pg.create_db(
         &db,
-        &fixtures::odoo("16.0", OdooOptions { upg_neuter_uuid: true, ..Default::default() }),
+        &fixtures::odoo(
+            "16.0",
+            OdooOptions {
+                upg_neuter_uuid: true,
+                ..Default::default()
+            },
+        ),
     );
-    for options in [DumpOptions::new().inserts(), DumpOptions::new().column_inserts()] {
+    for options in [
+        DumpOptions::new().inserts(),
+        DumpOptions::new().column_inserts(),
+    ] {
         let path = pg.dump_with(&db, DumpKind::Plain, &options, dir.path());
         let (code, report, stderr) = json(["version".as_ref(), path.as_os_str()]);
         assert_eq!(code, 0, "{stderr}");
@@ -129,18 +183,28 @@ fn inserts_dumps_and_upgrade_platform_copies() {
         assert_eq!(report["confidence"], "certain");
         let (code, report, _) = json(["check".as_ref(), path.as_os_str()]);
         assert_eq!(code, 1);
-        assert!(codes(&report).contains(&"neutralized".to_string()), "upg-neuter uuid");
+        assert!(
+            codes(&report).contains(&"neutralized".to_string()),
+            "upg-neuter uuid"
+        );
     }
     pg.drop_db(&db);
 }
 
 #[test]
 fn schema_only_is_an_estimate_and_exit_1() {
-    let Some(pg) = odump_testpg::require() else { return };
+    let Some(pg) = odump_testpg::require() else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let db = unique_db_name("odoo_schema");
     pg.create_db(&db, &fixtures::odoo("17.0", Default::default()));
-    let path = pg.dump_with(&db, DumpKind::Plain, &DumpOptions::new().schema_only(), dir.path());
+    let path = pg.dump_with(
+        &db,
+        DumpKind::Plain,
+        &DumpOptions::new().schema_only(),
+        dir.path(),
+    );
     let (code, report, stderr) = json(["version".as_ref(), path.as_os_str()]);
     assert_eq!(code, 1, "{stderr}");
     assert_eq!(report["confidence"], "estimate");

@@ -2,5 +2,8 @@
 
 pub mod check;
 pub mod diff;
+pub mod download;
 pub mod inspect;
+pub mod status;
+pub mod upload;
 pub mod version;

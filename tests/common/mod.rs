@@ -15,7 +15,10 @@ pub fn corpus(name: &str) -> Option<PathBuf> {
     if std::env::var("CI").as_deref() == Ok("true") {
         panic!("corpus file {} is missing under CI", path.display());
     }
-    eprintln!("SKIPPED: {} not found (the shared corpus is not beside this clone)", path.display());
+    eprintln!(
+        "SKIPPED: {} not found (the shared corpus is not beside this clone)",
+        path.display()
+    );
     None
 }
 

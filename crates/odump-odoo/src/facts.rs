@@ -188,6 +188,10 @@ pub struct OdooFacts {
     pub enterprise_code_present: bool,
     /// The code masked (first character and last four), never the code itself.
     pub enterprise_code_masked: Option<String>,
+    /// The code itself, for the upgrade client ([`OdooFacts::enterprise_code`]): left out of
+    /// `Serialize`, masked in `Debug`.
+    #[serde(skip)]
+    pub(crate) enterprise_code: HiddenCode,
     /// `web.base.url`.
     pub web_base_url: Option<String>,
     /// Rows of `ir_module_module`.
@@ -200,6 +204,25 @@ pub struct OdooFacts {
     pub custom_modules: Vec<CustomModule>,
     /// The filestore.
     pub filestore: FilestoreFacts,
+}
+
+/// `database.enterprise_code` in full: never serialized, masked in `Debug`.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub(crate) struct HiddenCode(pub(crate) Option<String>);
+
+impl std::fmt::Debug for HiddenCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HiddenCode({:?})", self.0.as_deref().map(mask))
+    }
+}
+
+impl OdooFacts {
+    /// The subscription code (`database.enterprise_code`) in full, for the upgrade client to
+    /// send as the request's contract. Never print it: `Serialize` leaves it out and `Debug`
+    /// masks it ([`OdooFacts::enterprise_code_masked`] is the printable form).
+    pub fn enterprise_code(&self) -> Option<&str> {
+        self.enterprise_code.0.as_deref()
+    }
 }
 
 /// States of modules that are installed in the database.
@@ -297,6 +320,7 @@ impl OdooCollector {
             database_uuid: param("database.uuid"),
             enterprise_code_present: enterprise_code.is_some(),
             enterprise_code_masked: enterprise_code.as_deref().map(mask),
+            enterprise_code: HiddenCode(enterprise_code.map(|c| c.trim().to_owned())),
             web_base_url: param("web.base.url"),
             module_count: rows.module_count,
             installed_modules: installed
@@ -1011,6 +1035,8 @@ mod tests {
         assert_eq!(f.enterprise_code_masked.as_deref(), Some("M…abcd"));
         let json = serde_json::to_string(&f).unwrap();
         assert!(!json.contains("M1234567890abcd"));
+        assert!(!format!("{f:?}").contains("M1234567890abcd"));
+        assert_eq!(f.enterprise_code(), Some("M1234567890abcd"));
         assert_eq!(f.filestore.attachment_location.as_deref(), Some("db"));
         assert_eq!(
             f.filestore.referenced_attachments,

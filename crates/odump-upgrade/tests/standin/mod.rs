@@ -102,6 +102,8 @@ struct Platform {
     calls: Vec<Call>,
     requests: HashMap<String, RequestState>,
     next_id: u64,
+    /// A directory-format dump to hand back as the result (see [`StandIn::set_result_dump`]).
+    result_dump: Option<PathBuf>,
 }
 
 struct Shared {
@@ -220,6 +222,7 @@ impl StandIn {
                 calls: Vec::new(),
                 requests: HashMap::new(),
                 next_id: 1,
+                result_dump: None,
             }),
             stop: AtomicBool::new(false),
             data_dir: data_dir.clone(),
@@ -280,6 +283,13 @@ impl StandIn {
     /// Replaces the failure injected (or clears it).
     pub fn set_failure(&self, fail: Option<(&str, Failure)>) {
         self.platform().script.fail = fail.map(|(verb, f)| (verb.to_owned(), f));
+    }
+
+    /// Hands back the files of `dir` (a real directory-format dump) as the upgraded dump of
+    /// requests that end `done`, instead of placeholder files.
+    #[allow(dead_code)] // used by the binary's end-to-end tests, not by this crate's
+    pub fn set_result_dump(&self, dir: &Path) {
+        self.platform().result_dump = Some(dir.to_owned());
     }
 
     /// The whole log of request `id`.
@@ -529,6 +539,7 @@ fn rpc(listener: &'static str, shared: &Shared, verb: &str, body: &[u8]) -> Opti
     let token = params["token"].as_str().unwrap_or_default().to_owned();
     let mut platform = shared.platform.lock().unwrap();
     let script = platform.script.clone();
+    let result_dump = platform.result_dump.clone();
     let Some(request) = platform.requests.get_mut(&token) else {
         return Some(rpc_refusal("unknown token"));
     };
@@ -574,7 +585,7 @@ fn rpc(listener: &'static str, shared: &Shared, verb: &str, body: &[u8]) -> Opti
                         Outcome::Done => {
                             request.status = "done";
                             request.log.extend_from_slice(b"INFO upgrade done\n");
-                            write_result(&shared.data_dir);
+                            write_result(&shared.data_dir, result_dump.as_deref());
                         }
                         Outcome::Failed(reason) => {
                             request.status = "failed";
@@ -660,12 +671,23 @@ fn uploaded(data_dir: &Path) -> Option<PathBuf> {
 }
 
 /// What an upgrade leaves for download: `upgraded.dump/` (directory format), a partial
-/// `filestore/`, `upgrade-report.html`, `upgrade.log`.
-fn write_result(data_dir: &Path) {
+/// `filestore/`, `upgrade-report.html`, `upgrade.log`. The dump's files are those of
+/// `result_dump` when given, else placeholders.
+fn write_result(data_dir: &Path, result_dump: Option<&Path>) {
     let dump = data_dir.join("upgraded.dump");
     std::fs::create_dir_all(&dump).unwrap();
-    std::fs::write(dump.join("toc.dat"), b"PGDMP stand-in table of contents").unwrap();
-    std::fs::write(dump.join("3001.dat.gz"), b"stand-in table data").unwrap();
+    match result_dump {
+        Some(source) => {
+            for entry in std::fs::read_dir(source).unwrap() {
+                let entry = entry.unwrap();
+                std::fs::copy(entry.path(), dump.join(entry.file_name())).unwrap();
+            }
+        }
+        None => {
+            std::fs::write(dump.join("toc.dat"), b"PGDMP stand-in table of contents").unwrap();
+            std::fs::write(dump.join("3001.dat.gz"), b"stand-in table data").unwrap();
+        }
+    }
     let files = data_dir.join("filestore/ab");
     std::fs::create_dir_all(&files).unwrap();
     std::fs::write(files.join("abcdef0123"), b"an attachment").unwrap();

@@ -127,6 +127,7 @@ pub(crate) mod fixtures {
             database_uuid: Some("0968af28-aaad-11f0-9065-f38975a3ffd6".into()),
             enterprise_code_present: false,
             enterprise_code_masked: None,
+            enterprise_code: Default::default(),
             web_base_url: None,
             module_count: 1,
             installed_modules: vec![InstalledModule {
