@@ -3,8 +3,9 @@
 
 use std::io::{self, BufRead, Read};
 
-use flate2::{Crc, Decompress, FlushDecompress, Status};
+use flate2::Crc;
 
+use crate::deflate::{Backend, RawInflate};
 use crate::fault::StreamFault;
 
 enum State {
@@ -14,11 +15,12 @@ enum State {
     Done,
 }
 
-/// Decodes a gzip stream of one or more members (pigz, `cat a.gz b.gz`).
-pub(crate) struct GzipReader<R> {
-    src: R,
+/// Decodes a gzip stream of one or more members (pigz, `cat a.gz b.gz`). The raw deflate
+/// data of each member goes through the backend `D` (see [`crate::deflate`]).
+pub(crate) struct GzipReader<R, D = Backend> {
+    src: Pushback<R>,
     state: State,
-    inflate: Decompress,
+    inflate: D,
     crc: Crc,
     /// Compressed bytes consumed so far.
     offset: u64,
@@ -29,10 +31,16 @@ pub(crate) struct GzipReader<R> {
 
 impl<R: BufRead> GzipReader<R> {
     pub(crate) fn new(src: R) -> Self {
+        Self::with_backend(src)
+    }
+}
+
+impl<R: BufRead, D: RawInflate> GzipReader<R, D> {
+    pub(crate) fn with_backend(src: R) -> Self {
         GzipReader {
-            src,
+            src: Pushback::new(src),
             state: State::Header,
-            inflate: Decompress::new(false),
+            inflate: D::new(),
             crc: Crc::new(),
             offset: 0,
             produced: 0,
@@ -143,7 +151,7 @@ impl<R: BufRead> GzipReader<R> {
     }
 }
 
-impl<R: BufRead> Read for GzipReader<R> {
+impl<R: BufRead, D: RawInflate> Read for GzipReader<R, D> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         if out.is_empty() {
             return Ok(0);
@@ -161,35 +169,103 @@ impl<R: BufRead> Read for GzipReader<R> {
                 State::Trailer => {
                     self.trailer()?;
                     self.member += 1;
-                    self.inflate.reset(false);
+                    self.inflate.reset();
                     self.crc.reset();
                     self.state = State::Header;
                 }
                 State::Body => {
                     let input = self.src.fill_buf()?;
                     let eof = input.is_empty();
-                    let (in_before, out_before) =
-                        (self.inflate.total_in(), self.inflate.total_out());
-                    let status = self
-                        .inflate
-                        .decompress(input, out, FlushDecompress::None)
-                        .map_err(|e| self.corrupt(format!("invalid deflate data ({e})")))?;
-                    let consumed = (self.inflate.total_in() - in_before) as usize;
-                    let written = (self.inflate.total_out() - out_before) as usize;
-                    self.src.consume(consumed);
-                    self.offset += consumed as u64;
-                    self.produced += written as u64;
-                    self.crc.update(&out[..written]);
-                    if status == Status::StreamEnd {
+                    let step = match self.inflate.inflate(input, out) {
+                        Ok(step) => step,
+                        Err(e) => return Err(self.corrupt(format!("invalid deflate data ({e})"))),
+                    };
+                    self.src.consume(step.consumed);
+                    self.offset += step.consumed as u64;
+                    self.produced += step.written as u64;
+                    self.crc.update(&out[..step.written]);
+                    if step.end {
+                        // Bytes the backend read past the deflate end are the trailer's.
+                        let unused = self.inflate.unused();
+                        self.offset -= unused.len() as u64;
+                        self.src.push_back(unused);
                         self.state = State::Trailer;
-                    } else if eof && written == 0 {
+                    } else if eof && step.written == 0 {
                         return Err(self.truncated());
                     }
-                    if written > 0 {
-                        return Ok(written);
+                    if step.written > 0 {
+                        return Ok(step.written);
                     }
                 }
             }
+        }
+    }
+}
+
+/// A `BufRead` with room to give back the few bytes a deflate backend read past a stream's end.
+struct Pushback<R> {
+    inner: R,
+    back: [u8; 8],
+    start: usize,
+    end: usize,
+}
+
+impl<R: BufRead> Pushback<R> {
+    fn new(inner: R) -> Self {
+        Pushback {
+            inner,
+            back: [0; 8],
+            start: 0,
+            end: 0,
+        }
+    }
+
+    /// Puts `bytes` (taken from this reader last) back in front of what is left.
+    fn push_back(&mut self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        let pending = self.end - self.start;
+        assert!(
+            pending + bytes.len() <= self.back.len(),
+            "push-back overflow"
+        );
+        let mut back = [0u8; 8];
+        back[..bytes.len()].copy_from_slice(bytes);
+        back[bytes.len()..bytes.len() + pending].copy_from_slice(&self.back[self.start..self.end]);
+        self.back = back;
+        self.start = 0;
+        self.end = bytes.len() + pending;
+    }
+}
+
+impl<R: BufRead> Read for Pushback<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let n = {
+            let buf = self.fill_buf()?;
+            let n = buf.len().min(out.len());
+            out[..n].copy_from_slice(&buf[..n]);
+            n
+        };
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Pushback<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.start < self.end {
+            return Ok(&self.back[self.start..self.end]);
+        }
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, n: usize) {
+        if self.start < self.end {
+            debug_assert!(n <= self.end - self.start);
+            self.start = (self.start + n).min(self.end);
+        } else {
+            self.inner.consume(n);
         }
     }
 }
@@ -210,6 +286,172 @@ mod tests {
         let mut out = Vec::new();
         GzipReader::new(io::BufReader::new(bytes)).read_to_end(&mut out)?;
         Ok(out)
+    }
+
+    /// Decodes with backend `D`, the input handed over `cap` bytes at a time and read into
+    /// buffers of `out` bytes.
+    fn decode_with<D: RawInflate>(bytes: &[u8], cap: usize, out: usize) -> io::Result<Vec<u8>> {
+        let mut reader = GzipReader::<_, D>::with_backend(io::BufReader::with_capacity(cap, bytes));
+        let mut all = Vec::new();
+        let mut buf = vec![0u8; out];
+        loop {
+            match reader.read(&mut buf)? {
+                0 => return Ok(all),
+                n => all.extend_from_slice(&buf[..n]),
+            }
+        }
+    }
+
+    fn gz_level(data: &[u8], level: u32) -> Vec<u8> {
+        let mut e = GzEncoder::new(Vec::new(), Compression::new(level));
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    /// Text that compresses like SQL, with some incompressible bytes mixed in.
+    fn sample(len: usize, seed: u32) -> Vec<u8> {
+        let mut x = seed.wrapping_mul(2_654_435_761).max(1);
+        let mut out = Vec::with_capacity(len);
+        while out.len() < len {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            if x % 7 == 0 {
+                out.extend_from_slice(&x.to_le_bytes());
+            } else {
+                out.extend_from_slice(format!("{}\tname {}\t\\N\n", x % 1000, x % 97).as_bytes());
+            }
+        }
+        out.truncate(len);
+        out
+    }
+
+    /// Members of every kind back to back: empty, stored, fast, best, big; then zero padding.
+    fn members() -> (Vec<u8>, Vec<u8>) {
+        let parts: Vec<(Vec<u8>, u32)> = vec![
+            (Vec::new(), 6),
+            (sample(1000, 1), 0),
+            (sample(5000, 2), 1),
+            (b"x".to_vec(), 9),
+            (sample(300_000, 3), 6),
+            (sample(77, 4), 9),
+        ];
+        let mut gz = Vec::new();
+        let mut plain = Vec::new();
+        for (data, level) in parts {
+            gz.extend(gz_level(&data, level));
+            plain.extend(data);
+        }
+        gz.extend([0u8; 5]);
+        (gz, plain)
+    }
+
+    fn backend_members_any_split<D: RawInflate>() {
+        let (gz, plain) = members();
+        for cap in [1, 2, 3, 5, 7, 8, 9, 13, 64, 1000, 4096, 1 << 18] {
+            for out in [1, 7, 4096, 1 << 20] {
+                if cap * out < 64 && cap > 1 {
+                    continue; // the byte-by-byte runs are slow; one of them is enough
+                }
+                let got = decode_with::<D>(&gz, cap, out)
+                    .unwrap_or_else(|e| panic!("{} cap {cap} out {out}: {e}", D::NAME));
+                assert!(
+                    got == plain,
+                    "{} cap {cap} out {out}: wrong output",
+                    D::NAME
+                );
+            }
+        }
+    }
+
+    fn backend_truncations<D: RawInflate>() {
+        let mut whole = gz_level(&sample(20_000, 5), 6);
+        whole.extend(gz_level(&sample(3000, 6), 1));
+        for cut in (0..whole.len()).step_by(5).chain([whole.len() - 1]) {
+            for cap in [3, 1 << 16] {
+                let err =
+                    decode_with::<D>(&whole[..cut], cap, 4096).expect_err("a cut stream must fail");
+                let fault = StreamFault::from_io(&err).expect("a stream fault");
+                match fault {
+                    StreamFault::Truncated { offset, .. } => {
+                        assert!(
+                            *offset <= cut as u64,
+                            "{} cut {cut}: offset {offset}",
+                            D::NAME
+                        )
+                    }
+                    other => panic!("{} cut {cut}: {other:?}", D::NAME),
+                }
+            }
+        }
+    }
+
+    fn backend_damage<D: RawInflate>() {
+        let plain = sample(40_000, 7);
+        let whole = gz_level(&plain, 6);
+        for at in (10..whole.len() - 8).step_by(3) {
+            let mut bad = whole.clone();
+            bad[at] ^= 0x5a;
+            match decode_with::<D>(&bad, 1 << 12, 1 << 16) {
+                Ok(out) => assert!(
+                    out == plain,
+                    "{} flip at {at}: wrong data accepted",
+                    D::NAME
+                ),
+                Err(e) => {
+                    let fault = StreamFault::from_io(&e).expect("a stream fault");
+                    let offset = match fault {
+                        StreamFault::Truncated { offset, .. } => *offset,
+                        StreamFault::Corrupt { offset, .. } => *offset,
+                    };
+                    assert!(offset <= whole.len() as u64, "{} flip at {at}", D::NAME);
+                }
+            }
+        }
+    }
+
+    /// The trailer's offset in a corrupt-CRC error is exact with every backend.
+    fn backend_crc_offset<D: RawInflate>() {
+        let mut two = gz_level(&sample(10_000, 8), 6);
+        let first = two.len();
+        two.extend(gz_level(&sample(10_000, 9), 6));
+        two[first - 5] ^= 1; // the first member's CRC32
+        for cap in [1, 5, 8, 64, 1 << 16] {
+            let err = decode_with::<D>(&two, cap, 1 << 12).unwrap_err();
+            match StreamFault::from_io(&err).unwrap() {
+                StreamFault::Corrupt { offset, detail } => {
+                    assert!(detail.contains("CRC32"), "{detail}");
+                    assert_eq!(*offset, first as u64 - 8, "{} cap {cap}", D::NAME);
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn zlib_rs_members_any_split() {
+        backend_members_any_split::<crate::deflate::ZlibRs>();
+    }
+
+    #[test]
+    fn zlib_rs_truncations_and_damage() {
+        backend_truncations::<crate::deflate::ZlibRs>();
+        backend_damage::<crate::deflate::ZlibRs>();
+        backend_crc_offset::<crate::deflate::ZlibRs>();
+    }
+
+    #[cfg(feature = "isal")]
+    #[test]
+    fn isal_members_any_split() {
+        backend_members_any_split::<crate::deflate::Isal>();
+    }
+
+    #[cfg(feature = "isal")]
+    #[test]
+    fn isal_truncations_and_damage() {
+        backend_truncations::<crate::deflate::Isal>();
+        backend_damage::<crate::deflate::Isal>();
+        backend_crc_offset::<crate::deflate::Isal>();
     }
 
     #[test]

@@ -193,6 +193,13 @@ pub fn open(path: &str) -> Result<Input, Error> {
     }
 }
 
+/// Decodes a gzip stream (one or more members, each member's CRC32 and size checked) with the
+/// backend `odump-io` was built with ([`GZIP_BACKEND`]), on the calling thread. [`open`] does
+/// this on its reader thread; this is the bare decoder, for benchmarks and tools.
+pub fn gzip_decoder(reader: impl Read + Send) -> impl Read + Send {
+    GzipReader::new(BufReader::with_capacity(1 << 18, reader))
+}
+
 /// Opens an in-memory dump (tests, fuzzing). Behaves like a non-seekable stream.
 pub fn from_bytes(name: &str, bytes: Vec<u8>) -> Result<Input, Error> {
     let progress = Progress {
