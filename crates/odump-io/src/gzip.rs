@@ -316,10 +316,10 @@ mod tests {
             x ^= x << 13;
             x ^= x >> 17;
             x ^= x << 5;
-            if x % 7 == 0 {
-                out.extend_from_slice(&x.to_le_bytes());
-            } else {
-                out.extend_from_slice(format!("{}\tname {}\t\\N\n", x % 1000, x % 97).as_bytes());
+            match x % 7 {
+                0 => out.extend_from_slice(&x.to_le_bytes()),
+                _ => out
+                    .extend_from_slice(format!("{}\tname {}\t\\N\n", x % 1000, x % 97).as_bytes()),
             }
         }
         out.truncate(len);
