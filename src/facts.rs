@@ -31,6 +31,31 @@ pub struct DumpFacts {
     pub error: Option<odump_pgdump::Error>,
 }
 
+impl DumpFacts {
+    /// The facts of a dump whose compressed stream failed before anything was read.
+    pub fn unread(name: &str, error: odump_io::Error) -> Self {
+        let container = match &error {
+            odump_io::Error::Truncated { container, .. }
+            | odump_io::Error::Corrupt { container, .. }
+                if container.starts_with("zip") =>
+            {
+                Container::Zip
+            }
+            _ => Container::Gzip,
+        };
+        DumpFacts {
+            name: name.to_string(),
+            container,
+            compressed_size: None,
+            text_encoding: TextEncoding::Utf8,
+            summary: DumpSummary::new(odump_pgdump::DumpFormat::Plain),
+            zip: None,
+            odoo: None,
+            error: Some(odump_pgdump::Error::Input(error)),
+        }
+    }
+}
+
 /// Reads `path`. Fails only when the input cannot be opened at all.
 pub fn read(path: &str, depth: Depth, progress: &Progress) -> Result<DumpFacts, odump_io::Error> {
     let input = odump_io::open(path)?;

@@ -46,7 +46,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         return list(args.json);
     }
     let file = args.file.as_deref().unwrap_or("-");
-    let facts = facts::read(file, Depth::Full, &Progress::new())?;
+    let facts = match facts::read(file, Depth::Full, &Progress::new()) {
+        Ok(facts) => facts,
+        // A file damaged within its first bytes is still a finding, like damage further in.
+        Err(e @ (odump_io::Error::Truncated { .. } | odump_io::Error::Corrupt { .. })) => {
+            facts::DumpFacts::unread(file, e)
+        }
+        Err(e) => return Err(e.into()),
+    };
     let failure = facts.error.as_ref().map(ReadFailure::from_error);
     let findings = check::run_checks(&CheckInput {
         summary: Some(&facts.summary),

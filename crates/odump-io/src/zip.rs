@@ -137,16 +137,25 @@ fn le32(b: &[u8]) -> u32 {
     u32::from_le_bytes([b[0], b[1], b[2], b[3]])
 }
 
-/// Reads the next local header; `None` at the central directory or the end of input.
-fn next_local_entry<R: BufRead>(r: &mut Counted<R>) -> io::Result<Option<LocalEntry>> {
+/// What follows an entry.
+enum Next {
+    Entry(LocalEntry),
+    /// The central directory (or an end record) starts, after its 4-byte signature.
+    Directory(u32),
+    /// The input ends where the central directory should start.
+    End,
+}
+
+/// Reads the next local header.
+fn next_local_entry<R: BufRead>(r: &mut Counted<R>) -> io::Result<Next> {
     if r.fill_buf()?.is_empty() {
-        return Ok(None);
+        return Ok(Next::End);
     }
     let mut fixed = [0u8; 30];
     read_exact_or_truncated(r, &mut fixed[..4])?;
     match le32(&fixed) {
         0x0403_4b50 => {}
-        0x0201_4b50 | 0x0605_4b50 | 0x0606_4b50 => return Ok(None),
+        sig @ (0x0201_4b50 | 0x0605_4b50 | 0x0606_4b50) => return Ok(Next::Directory(sig)),
         other => {
             return Err(StreamFault::Corrupt {
                 offset: r.offset - 4,
@@ -184,7 +193,7 @@ fn next_local_entry<R: BufRead>(r: &mut Counted<R>) -> io::Result<Option<LocalEn
         rest = &rest[(4 + len).min(rest.len())..];
     }
     let has_descriptor = flags & 0x08 != 0;
-    Ok(Some(LocalEntry {
+    Ok(Next::Entry(LocalEntry {
         name: String::from_utf8_lossy(&name).into_owned(),
         method,
         has_descriptor,
@@ -208,7 +217,24 @@ pub(crate) fn walk<R: BufRead>(
         offset: start_offset,
     };
     let record = !inventory.lock().unwrap().complete;
-    while let Some(entry) = next_local_entry(&mut r)? {
+    loop {
+        let entry = match next_local_entry(&mut r)? {
+            Next::Entry(entry) => entry,
+            Next::Directory(sig) => {
+                if record {
+                    check_directory_end(&mut r, sig)?;
+                }
+                break;
+            }
+            Next::End if record => {
+                return Err(StreamFault::Truncated {
+                    offset: r.offset,
+                    produced: 0,
+                }
+                .into())
+            }
+            Next::End => break,
+        };
         if record {
             inventory.lock().unwrap().add(&entry.name, entry.size);
         }
@@ -276,6 +302,26 @@ pub(crate) fn walk<R: BufRead>(
         inventory.lock().unwrap().complete = true;
     }
     Ok(())
+}
+
+/// The largest central directory read to find its end record.
+const DIRECTORY_LIMIT: u64 = 64 << 20;
+
+/// Checks that the central directory that starts here (its signature `sig` already read) runs
+/// to a whole end-of-central-directory record: a zip cut inside its directory is truncated.
+fn check_directory_end<R: BufRead>(r: &mut Counted<R>, sig: u32) -> io::Result<()> {
+    let mut rest = sig.to_le_bytes().to_vec();
+    r.by_ref().take(DIRECTORY_LIMIT).read_to_end(&mut rest)?;
+    let whole = memchr::memmem::rfind(&rest, b"PK\x05\x06").is_some_and(|at| rest.len() >= at + 22);
+    if whole {
+        Ok(())
+    } else {
+        Err(StreamFault::Truncated {
+            offset: r.offset,
+            produced: 0,
+        }
+        .into())
+    }
 }
 
 fn skip_descriptor<R: BufRead>(r: &mut Counted<R>) -> io::Result<()> {

@@ -216,6 +216,7 @@ impl DataReader<'_> {
         if flow == Flow::Continue {
             flow = block.finish(self.sink);
         }
+        block.report(self.summary);
         let i = self.tables.get(self.summary, &header.table);
         let stats = &mut self.summary.tables[i];
         stats.rows = Some(stats.rows.unwrap_or(0) + block.rows);

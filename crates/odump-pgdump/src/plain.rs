@@ -213,14 +213,7 @@ impl<'s> PlainReader<'s> {
         let stats = &mut self.summary.tables[i];
         stats.rows = Some(stats.rows.unwrap_or(0) + block.rows);
         stats.data_bytes = Some(stats.data_bytes.unwrap_or(0) + block.bytes);
-        if block.oversized_rows > 0 {
-            let message = format!(
-                "{} rows of {} are longer than 64 MiB and were counted but not decoded",
-                block.oversized_rows,
-                block.header.table.qualified()
-            );
-            self.summary.notes.push(message);
-        }
+        block.report(&mut self.summary);
         let stats = TableStats {
             rows: Some(block.rows),
             data_bytes: Some(block.bytes),

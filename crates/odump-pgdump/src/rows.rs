@@ -2,6 +2,7 @@
 //! The block ends at a `\.` line (plain dumps) or at the end of its data (archives).
 
 use crate::copy::{CopyHeader, Row};
+use crate::summary::DumpSummary;
 use crate::{Flow, Sink};
 
 /// Rows longer than this are counted but not handed to a sink (hostile input, or a huge binary
@@ -31,6 +32,10 @@ pub(crate) struct CopyBlock {
     pub bytes: u64,
     /// Rows too long to hand to the sink.
     pub oversized_rows: u64,
+    /// Decoded rows whose field count differs from the COPY column list, and the first one's
+    /// number in the block.
+    bad_rows: u64,
+    first_bad_row: u64,
     /// A partial line carried to the next piece of data.
     carry: Vec<u8>,
     /// The carried line outgrew [`MAX_ROW`]; the rest of it is only counted.
@@ -48,6 +53,8 @@ impl CopyBlock {
             rows: 0,
             bytes: 0,
             oversized_rows: 0,
+            bad_rows: 0,
+            first_bad_row: 0,
             carry: Vec::new(),
             carry_dropped: false,
             mid_line: false,
@@ -72,7 +79,17 @@ impl CopyBlock {
             }
             let text = line.strip_suffix(b"\n").unwrap_or(line);
             let text = text.strip_suffix(b"\r").unwrap_or(text);
-            if sink.row(&self.header, &Row::new(text)) == Flow::Stop {
+            let row = Row::new(text);
+            let expected = self.header.columns.len();
+            if expected > 0 && row.len() != expected {
+                // A restore would fail on this row: it is reported, not handed to the sink.
+                if self.bad_rows == 0 {
+                    self.first_bad_row = self.rows;
+                }
+                self.bad_rows += 1;
+                return None;
+            }
+            if sink.row(&self.header, &row) == Flow::Stop {
                 return Some(Fed::Stop);
             }
         }
@@ -207,6 +224,30 @@ impl CopyBlock {
         Fed::NeedMore
     }
 
+    /// Records what was wrong with the block's rows in the summary.
+    pub(crate) fn report(&self, summary: &mut DumpSummary) {
+        let table = self.header.table.qualified();
+        if self.oversized_rows > 0 {
+            summary.notes.push(format!(
+                "{} rows of {table} are longer than {} MiB and were counted but not decoded",
+                self.oversized_rows,
+                MAX_ROW >> 20
+            ));
+        }
+        if self.bad_rows > 0 {
+            summary.problem(
+                "bad-row",
+                format!(
+                    "{} rows of {table} do not have the {} fields its COPY column list names (first: row {}): the dump is damaged and a restore would fail there",
+                    self.bad_rows,
+                    self.header.columns.len(),
+                    self.first_bad_row
+                ),
+                None,
+            );
+        }
+    }
+
     /// The end of the data (archives; or a plain dump that ends inside the block): a last line
     /// without its newline is still a row.
     pub(crate) fn finish(&mut self, sink: &mut dyn Sink) -> Flow {
@@ -244,7 +285,8 @@ mod tests {
                 schema: None,
                 name: "t".into(),
             },
-            columns: vec!["a".into()],
+            // No column list (`COPY t FROM stdin`): any field count is accepted.
+            columns: vec![],
         }
     }
 
@@ -292,6 +334,25 @@ mod tests {
                 assert_eq!((rows, bytes, rest.as_slice()), (0, 0, &b"rest"[..]));
             }
         }
+    }
+
+    #[test]
+    fn rows_with_the_wrong_field_count_are_problems() {
+        let mut h = header();
+        h.columns = vec!["a".into(), "b".into()];
+        let mut block = CopyBlock::new(h, true, true);
+        let mut sink = Collect(Vec::new());
+        let fed = block.feed(b"1\tx\n2\n3\ty\tz\n\\.\n", &mut sink);
+        assert!(matches!(fed, Fed::Ended { .. }));
+        assert_eq!(sink.0, ["1\tx"]);
+        let mut summary = DumpSummary::new(crate::DumpFormat::Plain);
+        block.report(&mut summary);
+        assert_eq!(summary.problems[0].code, "bad-row");
+        assert!(
+            summary.problems[0].message.contains("first: row 2"),
+            "{:?}",
+            summary.problems
+        );
     }
 
     #[test]
