@@ -25,7 +25,12 @@
 #                     any of them.
 #   RUNS, WARMUP      runs and warm-up runs per command (defaults: quick 5/1, full 3/1)
 #   RESTORE_RUNS      runs of the restore route (default 3; 0 leaves it out)
+#   ONLY              run only these rows, by id (e.g. ONLY="ref ref_isal inspect inspect_isal wc");
+#                     ids: ref ref_isal stream inspect inspect_isal version version_isal
+#                     version_dump diff diff_isal gzip wc grep pigz igzip pg_restore
+#                     version_small restore
 #   CARGO_TARGET_DIR  where cargo builds (default: the repository's target/)
+#   SKIP_BUILD=1      reuse the binaries of the last run (in $BENCH_OUT/bin) instead of building
 #   NO_ISAL=1         skip the ISA-L build (needs nasm, autoconf, automake, libtool)
 #   BENCH_OUT         results directory (default $ODUMP_BENCH_DATA/results): binaries, JSON, the
 #                     table as Markdown (table-MODE.md)
@@ -105,6 +110,10 @@ fi
 # --- builds ------------------------------------------------------------------------------------
 build() {  # suffix cargo-feature-args...
   local suffix=$1; shift
+  if [ "${SKIP_BUILD:-0}" = 1 ] && [ -x "$OUT/bin/odoo-dump-$suffix" ] && [ -x "$OUT/bin/decode-$suffix" ]; then
+    log "reusing $OUT/bin/*-$suffix (SKIP_BUILD=1)"
+    return 0
+  fi
   log "building odoo-dump and the decode example ($suffix)"
   (cd "$REPO" && nice -n 10 cargo build -q --release -p odoo-dump "$@" \
     && nice -n 10 cargo build -q --release -p odump-io --example decode "${@/odump-io\//}") >&2 || return 1
@@ -126,7 +135,10 @@ HAVE_DIFF=0
 # Each entry: id, label, shell command, allowed exit codes (space separated); US-separated.
 SEP=$'\x1f'
 CMDS=()
-add() { CMDS+=("$1$SEP$2$SEP$3$SEP${4:-0}"); }
+add() {
+  if [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $1 "* ]]; then return 0; fi
+  CMDS+=("$1$SEP$2$SEP$3$SEP${4:-0}")
+}
 q() { printf '%q' "$1"; }
 add ref "decode, bare (zlib-rs) [reference]" "$(q "$BIN/decode-zlibrs") $(q "$GZ")"
 [ $HAVE_ISAL = 1 ] && add ref_isal "decode, bare (isa-l)" "$(q "$BIN/decode-isal") $(q "$GZ")"
@@ -160,6 +172,7 @@ cleanup() {
   [ -n "$PG" ] && rm -rf "$PG"
 }
 trap cleanup EXIT
+if [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" restore "* ]]; then RESTORE_RUNS=0; fi
 if [ "$RESTORE_RUNS" -gt 0 ] && command -v initdb >/dev/null && command -v pg_ctl >/dev/null; then
   RUNAS=${RUNAS:-odumpbench}
   PG=$(mktemp -d /tmp/odump-restore.XXXXXX)
@@ -236,6 +249,8 @@ for line in open(listing):
     rows[id_] = dict(label=label, median=statistics.median(times), lo=min(times), hi=max(times),
                      n=len(times), rss=int(rss) if rss.isdigit() else None)
     order.append(id_)
+if "ref" not in rows:
+    sys.exit("compare.sh: the reference row (ref) is needed for the ratios")
 ref = rows["ref"]["median"]
 size = os.path.getsize(gz)
 lines = [f"odoo-dump benchmark, {mode} ({os.path.basename(gz)}, {size / 1e6:.0f} MB), "
