@@ -7,7 +7,8 @@
 //! and `-` for standard input, which works for every format but the directory one.
 //!
 //! SQL comes out of [`SqlStream`] in large chunks; for plain local files the chunks are slices of
-//! a memory map, otherwise a reader thread decompresses ahead of the parser. Archives come out as
+//! a memory map, otherwise a reader thread decompresses ahead of the parser (or, with
+//! [`open_with`] and [`Decoding::CallingThread`], the parser's own thread does). Archives come out as
 //! an [`Archive`] for the archive reader of `odump-pgdump`.
 //!
 //! ```no_run
@@ -134,10 +135,34 @@ pub struct Input {
     pub progress: Progress,
 }
 
-/// Opens a dump file, a directory dump, or `-` for standard input.
+/// Which thread decompresses a compressed SQL stream.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Decoding {
+    /// A reader thread of its own, a few chunks ahead of the parser, so that decompression and
+    /// parsing overlap on two cores: the fastest way to read one dump.
+    #[default]
+    ReaderThread,
+    /// The thread that calls [`SqlStream::next_chunk`]: no hand-over between threads and each
+    /// chunk is parsed while it is still in the core's cache. Faster when the caller already
+    /// reads one dump per core (`odoo-dump diff`). Zip entries still get a reader thread.
+    CallingThread,
+}
+
+/// Opens a dump file, a directory dump, or `-` for standard input, decompressing on a reader
+/// thread ([`Decoding::ReaderThread`]).
 pub fn open(path: &str) -> Result<Input, Error> {
+    open_with(path, Decoding::ReaderThread)
+}
+
+/// Like [`open`], with the choice of the thread that decompresses.
+pub fn open_with(path: &str, decoding: Decoding) -> Result<Input, Error> {
     if path == "-" {
-        return open_reader("stdin", Box::new(io::stdin()), Progress::default());
+        return open_reader(
+            "stdin",
+            Box::new(io::stdin()),
+            Progress::default(),
+            decoding,
+        );
     }
     let name = path.to_string();
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
@@ -188,7 +213,7 @@ pub fn open(path: &str) -> Result<Input, Error> {
                 inner: file,
                 progress: progress.clone(),
             };
-            open_reader(path, Box::new(counted), progress)
+            open_reader(path, Box::new(counted), progress, decoding)
         }
     }
 }
@@ -206,7 +231,12 @@ pub fn from_bytes(name: &str, bytes: Vec<u8>) -> Result<Input, Error> {
         read: Arc::default(),
         total: Some(bytes.len() as u64),
     };
-    open_reader(name, Box::new(Cursor::new(bytes)), progress)
+    open_reader(
+        name,
+        Box::new(Cursor::new(bytes)),
+        progress,
+        Decoding::ReaderThread,
+    )
 }
 
 fn open_directory(path: &str) -> Result<Input, Error> {
@@ -346,6 +376,7 @@ fn open_reader(
     name: &str,
     mut reader: Box<dyn Read + Send>,
     progress: Progress,
+    decoding: Decoding,
 ) -> Result<Input, Error> {
     let size = progress.total;
     let head = read_head(&mut reader).map_err(|e| Error::io(name, e))?;
@@ -388,14 +419,15 @@ fn open_reader(
                 Sniffed::Custom => input.body = Body::Archive(Archive::Stream(inner)),
                 Sniffed::Text(enc) => {
                     input.text_encoding = enc;
-                    input.body = Body::Sql(text_stream(name, "gzip", inner, enc, progress));
+                    input.body =
+                        Body::Sql(text_stream(name, "gzip", inner, enc, progress, decoding)?);
                 }
                 other => return Err(unknown(name, &inner_head, other, "inside gzip: ")),
             }
         }
         Sniffed::Text(enc) => {
             input.text_encoding = enc;
-            input.body = Body::Sql(text_stream(name, "input", stream, enc, progress));
+            input.body = Body::Sql(text_stream(name, "input", stream, enc, progress, decoding)?);
         }
         other => return Err(unknown(name, &head, other, "")),
     }
@@ -405,27 +437,34 @@ fn open_reader(
 fn text_stream(
     name: &str,
     container: &str,
-    stream: Box<dyn Read + Send>,
+    mut stream: Box<dyn Read + Send>,
     enc: TextEncoding,
     progress: Progress,
-) -> SqlStream {
-    SqlStream::threaded(name.into(), container.into(), progress, move |pump| {
-        let mut stream = stream;
-        let mut bom = [0u8; 3];
-        let bom_len = match enc {
-            TextEncoding::Utf8 => 0,
-            TextEncoding::Utf8Bom => 3,
-            TextEncoding::Utf16Le | TextEncoding::Utf16Be => 2,
-        };
-        stream
-            .read_exact(&mut bom[..bom_len])
-            .map_err(|e| pump.error(e))?;
-        let mut text: Box<dyn Read> = match enc {
-            TextEncoding::Utf16Le => Box::new(Utf16Reader::new(stream, false)),
-            TextEncoding::Utf16Be => Box::new(Utf16Reader::new(stream, true)),
-            _ => stream,
-        };
-        pump.drain(&mut text).map(|_| ())
+    decoding: Decoding,
+) -> Result<SqlStream, Error> {
+    let bom_len = match enc {
+        TextEncoding::Utf8 => 0,
+        TextEncoding::Utf8Bom => 3,
+        TextEncoding::Utf16Le | TextEncoding::Utf16Be => 2,
+    };
+    // The byte order mark is within the head already read, so this does not wait for input.
+    let mut bom = [0u8; 3];
+    stream
+        .read_exact(&mut bom[..bom_len])
+        .map_err(|e| stream_error(name, container, e))?;
+    let text: Box<dyn Read + Send> = match enc {
+        TextEncoding::Utf16Le => Box::new(Utf16Reader::new(stream, false)),
+        TextEncoding::Utf16Be => Box::new(Utf16Reader::new(stream, true)),
+        _ => stream,
+    };
+    Ok(match decoding {
+        Decoding::CallingThread => SqlStream::inline(name.into(), container.into(), progress, text),
+        Decoding::ReaderThread => {
+            SqlStream::threaded(name.into(), container.into(), progress, move |pump| {
+                let mut text = text;
+                pump.drain(&mut text).map(|_| ())
+            })
+        }
     })
 }
 
@@ -624,6 +663,49 @@ mod tests {
         let input = from_bytes("t", b"\xEF\xBB\xBFSET x = 1;\n".to_vec()).unwrap();
         assert_eq!(input.text_encoding, TextEncoding::Utf8Bom);
         assert_eq!(all_sql(input).unwrap(), b"SET x = 1;\n");
+    }
+
+    #[test]
+    fn both_decoding_threads_give_the_same_sql_and_the_same_fault() {
+        use std::io::Write;
+        let sql: Vec<u8> = (0..50_000)
+            .flat_map(|i| format!("INSERT INTO t VALUES ({i}, 'row {}');\n", i * 7).into_bytes())
+            .collect();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&sql).unwrap();
+        let gz = gz.finish().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let whole = dir.path().join("whole.sql.gz");
+        let cut = dir.path().join("cut.sql.gz");
+        std::fs::write(&whole, &gz).unwrap();
+        std::fs::write(&cut, &gz[..gz.len() / 2]).unwrap();
+        for decoding in [Decoding::ReaderThread, Decoding::CallingThread] {
+            let input = open_with(whole.to_str().unwrap(), decoding).unwrap();
+            assert_eq!(all_sql(input).unwrap(), sql, "{decoding:?}");
+
+            let Body::Sql(mut stream) = open_with(cut.to_str().unwrap(), decoding).unwrap().body
+            else {
+                panic!("expected SQL")
+            };
+            let mut read = Vec::new();
+            let err = loop {
+                match stream.next_chunk() {
+                    Ok(Some(chunk)) => read.extend_from_slice(chunk),
+                    Ok(None) => panic!("{decoding:?}: a cut gzip read as whole"),
+                    Err(e) => break e,
+                }
+            };
+            assert!(
+                matches!(err, Error::Truncated { .. }),
+                "{decoding:?}: {err}"
+            );
+            assert!(
+                read.len() > sql.len() / 4,
+                "{decoding:?}: {} bytes",
+                read.len()
+            );
+            assert_eq!(read, sql[..read.len()], "{decoding:?}");
+        }
     }
 
     #[test]

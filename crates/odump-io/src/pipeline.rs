@@ -23,6 +23,15 @@ enum Source {
         map: Mmap,
         pos: usize,
     },
+    /// Decoded on the calling thread, one chunk per call.
+    Inline {
+        reader: Box<dyn Read + Send>,
+        buf: Vec<u8>,
+        /// A read error that came after some bytes: returned by the next call.
+        pending: Option<Error>,
+        name: String,
+        container: String,
+    },
     Threaded {
         rx: Receiver<Result<Vec<u8>, Error>>,
         recycle: Sender<Vec<u8>>,
@@ -80,6 +89,25 @@ impl SqlStream {
         }
     }
 
+    /// Reads `reader` on the thread that calls [`SqlStream::next_chunk`].
+    pub(crate) fn inline(
+        name: String,
+        container: String,
+        progress: Progress,
+        reader: Box<dyn Read + Send>,
+    ) -> Self {
+        SqlStream {
+            source: Source::Inline {
+                reader,
+                buf: vec![0; CHUNK],
+                pending: None,
+                name,
+                container,
+            },
+            progress,
+        }
+    }
+
     /// The next chunk of SQL, `None` at the end. A decoding failure (truncated or corrupt input)
     /// comes as an error after the last good chunk.
     pub fn next_chunk(&mut self) -> Result<Option<&[u8]>, Error> {
@@ -92,6 +120,27 @@ impl SqlStream {
                 let start = std::mem::replace(pos, end);
                 self.progress.read.store(end as u64, Ordering::Relaxed);
                 Ok(Some(&map[start..end]))
+            }
+            Source::Inline {
+                reader,
+                buf,
+                pending,
+                name,
+                container,
+            } => {
+                if let Some(e) = pending.take() {
+                    return Err(e);
+                }
+                let (filled, error) = fill(reader, buf);
+                match error {
+                    Some(e) if filled == 0 => Err(stream_error(name, container, e)),
+                    Some(e) => {
+                        *pending = Some(stream_error(name, container, e));
+                        Ok(Some(&buf[..filled]))
+                    }
+                    None if filled == 0 => Ok(None),
+                    None => Ok(Some(&buf[..filled])),
+                }
             }
             Source::Threaded {
                 rx,
@@ -132,31 +181,15 @@ impl Pump {
                 .try_recv()
                 .unwrap_or_else(|_| Vec::with_capacity(CHUNK));
             buf.resize(CHUNK, 0);
-            let mut filled = 0;
-            let mut eof = false;
-            while filled < CHUNK {
-                match reader.read(&mut buf[filled..]) {
-                    Ok(0) => {
-                        eof = true;
-                        break;
-                    }
-                    Ok(n) => filled += n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => {
-                        buf.truncate(filled);
-                        if filled > 0 && self.tx.send(Ok(buf)).is_err() {
-                            return Ok(false);
-                        }
-                        return Err(self.error(e));
-                    }
-                }
-            }
+            let (filled, error) = fill(reader, &mut buf);
             buf.truncate(filled);
             if filled > 0 && self.tx.send(Ok(buf)).is_err() {
                 return Ok(false);
             }
-            if eof {
-                return Ok(true);
+            match error {
+                Some(e) => return Err(self.error(e)),
+                None if filled < CHUNK => return Ok(true),
+                None => {}
             }
         }
     }
@@ -165,6 +198,21 @@ impl Pump {
     pub(crate) fn error(&self, e: io::Error) -> Error {
         stream_error(&self.name, &self.container, e)
     }
+}
+
+/// Reads until `buf` is full or the reader ends (a short count then means the end). An error
+/// comes back beside the bytes read before it, so they are not lost.
+fn fill(reader: &mut dyn Read, buf: &mut [u8]) -> (usize, Option<io::Error>) {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return (filled, Some(e)),
+        }
+    }
+    (filled, None)
 }
 
 /// Maps an `io::Error` out of a decoding reader to [`Error`].
