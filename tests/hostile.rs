@@ -53,11 +53,6 @@ const KNOWN_ISSUES: &[(&str, &str)] = &[
          ~0.4 s for 8,000 columns, minutes for 200,000 (a 2.6 MB file)",
     ),
     (
-        " (row with the wrong number of fields)] diff",
-        "src/cmd/diff.rs: a dump with a bad COPY row (which inspect and check report as \
-         bad-row) diffs as `no differences`, exit 0, with no warning that it is incomplete",
-    ),
-    (
         EMPTY_DAT,
         "odump-pgdump archive.rs: an empty uncompressed directory data file (no `\\.` line) \
          reads as an empty table: inspect complete, check ready",

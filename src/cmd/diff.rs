@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
+use odump_io::Decoding;
 use odump_odoo::meta::{self, MetaCollector, OdooMeta};
 use odump_pgdump::{read_dump, DumpSummary, Tee};
 use odump_schema::{Action, Change, DiffOptions, Schema, SchemaBuilder};
@@ -55,7 +56,9 @@ struct Side {
 }
 
 fn read_side(path: &str, progress: &Progress) -> anyhow::Result<Side> {
-    let input = odump_io::open(path)?;
+    // The two sides are read at once, one per core: a reader thread per side would only add
+    // hand-overs between threads competing for the same two cores.
+    let input = odump_io::open_with(path, Decoding::CallingThread)?;
     let _bar = progress.track(path, input.progress.clone());
     let mut builder = SchemaBuilder::new();
     let mut collector = MetaCollector::new();
@@ -96,7 +99,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let (before, after) = (before?, after?);
     for (side, path) in [(&before, &args.before), (&after, &args.after)] {
         if !side.summary.complete() {
-            eprintln!("odoo-dump: warning: {path} is incomplete; its differences may be partial");
+            let why = match side.summary.problems.first() {
+                Some(p) => format!(" ({}: {})", p.code, p.message),
+                None => String::new(),
+            };
+            eprintln!(
+                "odoo-dump: warning: {path} is incomplete{why}; its differences may be partial"
+            );
         }
     }
     let options = DiffOptions {

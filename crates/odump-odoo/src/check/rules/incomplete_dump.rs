@@ -33,16 +33,23 @@ fn check(input: &CheckInput<'_>) -> Option<String> {
         .problems
         .iter()
         .map(|p| match p.offset {
-            Some(offset) => format!("{} at byte {offset}", p.code),
-            None => p.code.clone(),
+            Some(offset) => format!("{} (byte {offset})", p.message),
+            None => p.message.clone(),
         })
         .collect();
     if !summary.trailer_seen && !summary.problems.iter().any(|p| p.code == "missing-trailer") {
-        what.push("no end-of-dump trailer".to_string());
+        what.push(
+            "pg_dump's end-of-dump trailer is missing: the file was cut short or pg_dump failed"
+                .to_string(),
+        );
     }
+    let (first, rest) = what.split_first()?;
+    let more = match rest {
+        [] => String::new(),
+        rest => format!(" (and {} more: {})", rest.len(), list(rest, 2)),
+    };
     Some(format!(
-        "the dump is incomplete ({}): it was cut short or pg_dump failed; dump the database again",
-        list(&what, 3)
+        "the dump is incomplete: {first}{more}; dump the database again"
     ))
 }
 
@@ -62,14 +69,16 @@ mod tests {
         s.trailer_seen = false;
         let found = findings_of("incomplete-dump", &s, Some(&facts()), None);
         assert!(
-            found[0].message.contains("no end-of-dump trailer"),
+            found[0].message.contains("end-of-dump trailer is missing"),
             "{found:?}"
         );
         s.trailer_seen = true;
         s.problem("unterminated-copy", "COPY res_partner has no end", Some(99));
         let found = findings_of("incomplete-dump", &s, Some(&facts()), None);
         assert!(
-            found[0].message.contains("unterminated-copy at byte 99"),
+            found[0]
+                .message
+                .contains("COPY res_partner has no end (byte 99)"),
             "{found:?}"
         );
     }
