@@ -238,6 +238,16 @@ enum Expect {
     /// Odd but meaningful (invalid UTF-8 in a value, a custom archive named `.sql`): any exit
     /// code 0–2 with the usual rules; `version` still right.
     Tolerated,
+    /// Readable but not to be trusted: as [`Expect::Tolerated`], and `check` exits 1 with this
+    /// finding.
+    Finding(&'static str),
+}
+
+impl Expect {
+    /// The dump reads as well as a good one: only `check` may object.
+    fn readable(&self) -> bool {
+        matches!(self, Expect::Tolerated | Expect::Finding(_))
+    }
 }
 
 /// Where the version is, for judging `version` and `check` on a dump cut short.
@@ -524,7 +534,7 @@ fn judge(case: &Case) -> Verdict {
                     );
                 }
             }
-            Expect::Tolerated => {}
+            Expect::Tolerated | Expect::Finding(_) => {}
         }
         runs.push(run);
     }
@@ -575,7 +585,7 @@ fn judge(case: &Case) -> Verdict {
                         );
                     }
                 }
-                Expect::Tolerated => {}
+                Expect::Tolerated | Expect::Finding(_) => {}
             }
             runs.push(run);
         }
@@ -642,7 +652,7 @@ fn judge_version_and_check(
                 ),
                 _ => {}
             }
-        } else if case.version == VersionTruth::Readable && case.expect == Expect::Tolerated {
+        } else if case.version == VersionTruth::Readable && case.expect.readable() {
             v.fail(
                 case,
                 Some(&run),
@@ -722,9 +732,18 @@ fn judge_version_and_check(
                     );
                 }
             }
-            Expect::Tolerated => {}
+            Expect::Tolerated | Expect::Finding(_) => {}
         }
-        if run.code == Some(0) && case.expect != Expect::Tolerated {
+        if let Expect::Finding(want) = case.expect {
+            if run.code != Some(1) || !has_code(want) {
+                v.fail(
+                    case,
+                    Some(&run),
+                    format!("check must exit 1 with the finding `{want}`"),
+                );
+            }
+        }
+        if run.code == Some(0) && !case.expect.readable() {
             v.fail(case, Some(&run), "check calls a broken dump ready".into());
         }
         // A version in the report must be one the dump holds.
@@ -1890,7 +1909,7 @@ fn crafted_zips_bombs_and_garbage() {
             ZipEntry::deflate("filestore/../../../odump-evil-2", b"escape"),
             ZipEntry::deflate(&absolute_evil.to_string_lossy(), b"escape"),
         ]),
-        Expect::Tolerated,
+        Expect::Finding("unsafe-zip-entries"),
     );
     cases.file(
         "zip: empty archive (end of central directory only)",

@@ -38,6 +38,7 @@ fuzz_target!(|data: &[u8]| {
         failure: failure.as_ref(),
         odoo: facts.as_ref(),
         target: Some("18.0"),
+        zip: zip.as_ref(),
     });
     std::hint::black_box(format!("{findings:?}"));
     if let Some(e) = err {

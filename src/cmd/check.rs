@@ -60,6 +60,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         failure: failure.as_ref(),
         odoo: facts.odoo.as_ref(),
         target: args.target.as_deref(),
+        zip: facts.zip.as_ref(),
     });
     let ready = check::ready(&findings);
     if args.json {

@@ -140,6 +140,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         failure: failure.as_ref(),
         odoo: facts.odoo.as_ref(),
         target: Some(&args.target),
+        zip: facts.zip.as_ref(),
     });
     let refused: Vec<&'static str> = findings
         .iter()

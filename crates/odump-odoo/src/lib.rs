@@ -24,6 +24,7 @@
 //!     failure: None,
 //!     odoo: facts.as_ref(),
 //!     target: Some("18.0"),
+//!     zip: None,
 //! });
 //! for f in &findings {
 //!     println!("{:?} {}: {}", f.severity, f.code, f.message);

@@ -45,6 +45,7 @@ fn findings(
         failure: None,
         odoo: facts,
         target,
+        zip: None,
     })
 }
 

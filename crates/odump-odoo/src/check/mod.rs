@@ -14,6 +14,7 @@
 //!     failure: Some(&failure),
 //!     odoo: None,
 //!     target: None,
+//!     zip: None,
 //! });
 //! assert_eq!(findings[0].code, "truncated");
 //! assert!(!ready(&findings));
@@ -21,6 +22,7 @@
 
 use std::sync::OnceLock;
 
+use odump_io::ZipInventory;
 use odump_pgdump::DumpSummary;
 use serde::Serialize;
 
@@ -124,6 +126,8 @@ pub struct CheckInput<'a> {
     pub odoo: Option<&'a OdooFacts>,
     /// The `--target` series as given.
     pub target: Option<&'a str>,
+    /// What a backup zip holds, for zip inputs.
+    pub zip: Option<&'a ZipInventory>,
 }
 
 /// One rule: its description and its check.

@@ -53,6 +53,7 @@ mod truncated;
 mod unclean_modules;
 mod unknown_target;
 mod unreadable;
+mod unsafe_zip_entries;
 mod upgrade_path;
 mod version_estimated;
 
@@ -63,6 +64,7 @@ pub(super) const ALL: &[&dyn Rule] = &[
     &corrupt_compression::CorruptCompression,
     &unreadable::Unreadable,
     &incomplete_dump::IncompleteDump,
+    &unsafe_zip_entries::UnsafeZipEntries,
     &not_odoo::NotOdoo,
     &schema_only::SchemaOnly,
     &data_only::DataOnly,
@@ -158,6 +160,7 @@ pub(crate) mod fixtures {
             failure: None,
             odoo: facts,
             target,
+            zip: None,
         };
         run_checks(&input)
             .into_iter()
@@ -181,6 +184,7 @@ pub(crate) mod fixtures {
             failure: None,
             odoo: Some(&facts),
             target: None,
+            zip: None,
         };
         assert_eq!(run_checks(&input), []);
     }
