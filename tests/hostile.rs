@@ -47,12 +47,6 @@ const WRONG_FIELDS: &str = " (row with the wrong number of fields)";
 /// `HOSTILE_STRICT=1`.
 const KNOWN_ISSUES: &[(&str, &str)] = &[
     (
-        WIDE,
-        "odump-schema: building a table looks every column up by a linear scan \
-         (builder/table.rs `table.columns.iter().position`, model.rs `Table::column`): diff takes \
-         ~0.4 s for 8,000 columns, minutes for 200,000 (a 2.6 MB file)",
-    ),
-    (
         EMPTY_DAT,
         "odump-pgdump archive.rs: an empty uncompressed directory data file (no `\\.` line) \
          reads as an empty table: inspect complete, check ready",

@@ -57,8 +57,8 @@ mod types;
 pub use builder::SchemaBuilder;
 pub use diff::{diff, Action, Change, DiffOptions, DATA_LOSS, NOT_NULL_ADDED};
 pub use model::{
-    Arg, Column, Comment, Constraint, ConstraintKind, Domain, Extension, ForeignKey, Function,
-    Grant, Identity, Index, Opaque, Owner, Partition, Schema, Sequence, Table, TableItem, TypeDef,
-    View,
+    Arg, Column, Columns, Comment, Constraint, ConstraintKind, Domain, Extension, ForeignKey,
+    Function, Grant, Identity, Index, Opaque, Owner, Partition, Schema, Sequence, Table, TableItem,
+    TypeDef, View,
 };
 pub use types::{type_change_hazard, LOSSY_TYPE_CHANGE, TYPE_NARROWING};

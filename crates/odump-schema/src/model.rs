@@ -6,9 +6,12 @@
 //! unqualified, so that old-style dumps (pg_dump ≤ 10.2, names unqualified under
 //! `SET search_path`) and modern ones (everything qualified) compare equal.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+use std::ops::Deref;
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 /// A database schema as a pg_dump script describes it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -211,8 +214,8 @@ pub struct Table {
     /// `UNLOGGED`.
     pub unlogged: bool,
     /// Columns in dump order (inherited columns of `INHERITS` children are not repeated by
-    /// pg_dump, so they are not here either).
-    pub columns: Vec<Column>,
+    /// pg_dump, so they are not here either), found by name in constant time.
+    pub columns: Columns,
     /// Constraints by name.
     pub constraints: BTreeMap<String, Constraint>,
     /// `INHERITS (…)` parents, qualified.
@@ -238,23 +241,13 @@ pub struct Table {
 impl Table {
     /// The column of this name.
     pub fn column(&self, name: &str) -> Option<&Column> {
-        self.columns.iter().find(|c| c.name == name)
-    }
-
-    fn column_mut(&mut self, name: &str) -> Option<&mut Column> {
-        self.columns.iter_mut().find(|c| c.name == name)
+        self.columns.get(name)
     }
 
     /// The column of this name, created (at the end) if the table does not list it yet: an
     /// `ALTER TABLE` on an inherited column.
     pub(crate) fn column_entry(&mut self, name: &str) -> &mut Column {
-        if self.column(name).is_none() {
-            self.columns.push(Column {
-                name: name.to_string(),
-                ..Column::default()
-            });
-        }
-        self.column_mut(name).expect("column just ensured")
+        self.columns.get_or_push(name)
     }
 
     /// The table-level properties as one line (everything but columns and constraints).
@@ -301,6 +294,137 @@ impl Table {
             .map(|c| format!("{} {}", c.name, c.render()))
             .collect();
         format!("({})", cols.join(", "))
+    }
+}
+
+/// The columns of a table: a list in dump order, with an index by name beside it, so that
+/// finding a column costs the same in a table of 10 columns or of 100,000.
+///
+/// Reads as a slice of [`Column`]s (`columns[0]`, `columns.iter()`, `columns.len()`); serializes
+/// and compares as that list. Names are unique: [`Columns::insert`] replaces the column of the
+/// same name in place, keeping its position.
+///
+/// ```
+/// use odump_schema::{Column, Columns};
+/// let mut cols = Columns::default();
+/// for (name, ty) in [("id", "integer"), ("name", "text"), ("note", "text")] {
+///     cols.insert(Column { name: name.into(), data_type: ty.into(), ..Column::default() });
+/// }
+/// cols.insert(Column { name: "name".into(), data_type: "character varying".into(), ..Column::default() });
+/// assert_eq!(cols.len(), 3);
+/// assert_eq!(cols.position("name"), Some(1));
+/// assert_eq!(cols.get("name").unwrap().data_type, "character varying");
+/// assert_eq!(cols[2].name, "note");
+/// assert!(cols.get("missing").is_none());
+/// ```
+#[derive(Clone, Default)]
+pub struct Columns {
+    /// The columns in dump order.
+    list: Vec<Column>,
+    /// The position in `list` of each column, by name.
+    by_name: HashMap<Box<str>, usize>,
+}
+
+impl Columns {
+    /// The column of this name.
+    pub fn get(&self, name: &str) -> Option<&Column> {
+        self.position(name).map(|i| &self.list[i])
+    }
+
+    /// The position (in dump order) of the column of this name.
+    pub fn position(&self, name: &str) -> Option<usize> {
+        self.by_name.get(name).copied()
+    }
+
+    /// Adds a column at the end, or replaces the column of the same name where it stands;
+    /// returns its position.
+    pub fn insert(&mut self, column: Column) -> usize {
+        match self.by_name.entry(column.name.as_str().into()) {
+            Entry::Occupied(e) => {
+                let i = *e.get();
+                self.list[i] = column;
+                i
+            }
+            Entry::Vacant(e) => {
+                let i = self.list.len();
+                e.insert(i);
+                self.list.push(column);
+                i
+            }
+        }
+    }
+
+    /// The column of this name, added (at the end, with only its name) when missing.
+    pub(crate) fn get_or_push(&mut self, name: &str) -> &mut Column {
+        let i = match self.position(name) {
+            Some(i) => i,
+            None => self.insert(Column {
+                name: name.to_string(),
+                ..Column::default()
+            }),
+        };
+        &mut self.list[i]
+    }
+
+    /// The columns in dump order, as a slice.
+    pub fn as_slice(&self) -> &[Column] {
+        &self.list
+    }
+}
+
+impl Deref for Columns {
+    type Target = [Column];
+
+    fn deref(&self) -> &[Column] {
+        &self.list
+    }
+}
+
+impl<'a> IntoIterator for &'a Columns {
+    type Item = &'a Column;
+    type IntoIter = std::slice::Iter<'a, Column>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.list.iter()
+    }
+}
+
+impl FromIterator<Column> for Columns {
+    /// Columns in this order; a column named like an earlier one replaces it in place.
+    fn from_iter<I: IntoIterator<Item = Column>>(iter: I) -> Self {
+        let mut cols = Columns::default();
+        for c in iter {
+            cols.insert(c);
+        }
+        cols
+    }
+}
+
+impl From<Vec<Column>> for Columns {
+    /// Columns in this order; a column named like an earlier one replaces it in place.
+    fn from(list: Vec<Column>) -> Self {
+        list.into_iter().collect()
+    }
+}
+
+impl PartialEq for Columns {
+    fn eq(&self, other: &Self) -> bool {
+        // The index follows from the list.
+        self.list == other.list
+    }
+}
+
+impl Eq for Columns {}
+
+impl fmt::Debug for Columns {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(&self.list).finish()
+    }
+}
+
+impl Serialize for Columns {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.list.serialize(serializer)
     }
 }
 

@@ -140,12 +140,12 @@ impl SchemaBuilder {
         let name = c.ident()?;
         let inherited = c.kws(&["WITH", "OPTIONS"]);
         let ty = c.until_kw(COLUMN_CLAUSES);
-        let existing = table.columns.iter().position(|col| col.name == name);
+        let existing = table.columns.position(&name);
         let mut col = match existing {
             Some(i) if inherited || ty.is_empty() => table.columns[i].clone(),
             _ if ty.is_empty() => return None,
             _ => Column {
-                name: name.clone(),
+                name,
                 data_type: render_type(ty, cx.type_schema.as_deref()),
                 ..Column::default()
             },
@@ -184,10 +184,7 @@ impl SchemaBuilder {
                 return None;
             }
         }
-        match existing {
-            Some(i) => table.columns[i] = col,
-            None => table.columns.push(col),
-        }
+        table.columns.insert(col);
         Some(())
     }
 

@@ -290,3 +290,113 @@ fn serializes_per_the_contract() {
         }])
     );
 }
+
+/// Statements making a table of `n` integer columns `c0 … c{n-1}`, with a comment, a default,
+/// `NOT NULL`, a setting and a primary key on its last columns.
+fn wide_table(n: usize) -> String {
+    let cols: Vec<String> = (0..n).map(|i| format!("c{i} integer")).collect();
+    let last = |k: usize| n - 1 - k;
+    format!(
+        "CREATE TABLE public.wide ({});
+         COMMENT ON COLUMN public.wide.c{} IS 'late';
+         ALTER TABLE ONLY public.wide ALTER COLUMN c{} SET DEFAULT 0;
+         ALTER TABLE ONLY public.wide ALTER COLUMN c{} SET NOT NULL;
+         ALTER TABLE ONLY public.wide ALTER COLUMN c{} SET STATISTICS 100;
+         ALTER TABLE ONLY public.wide ADD CONSTRAINT wide_pkey PRIMARY KEY (c{});",
+        cols.join(", "),
+        last(1),
+        last(0),
+        last(2),
+        last(0),
+        last(2),
+    )
+}
+
+/// 100,000 columns: building and diffing find each column by name rather than by a scan (which
+/// took minutes here), keep dump order, and give the exact result.
+#[test]
+fn a_table_of_100000_columns_builds_and_diffs_exactly() {
+    const N: usize = 100_000;
+    let a = build(&wide_table(N));
+    let t = &a.tables["public.wide"];
+    assert_eq!(t.columns.len(), N);
+    assert_eq!(
+        (t.columns[0].name.as_str(), t.columns[N - 1].name.as_str()),
+        ("c0", "c99999"),
+        "dump order is kept"
+    );
+    assert_eq!(t.columns.position("c99999"), Some(N - 1));
+    assert_eq!(
+        t.column("c99999").unwrap().render(),
+        "integer DEFAULT 0 SET STATISTICS 100"
+    );
+    assert_eq!(t.column("c99997").unwrap().render(), "integer NOT NULL");
+    assert_eq!(t.column("c99996").unwrap().render(), "integer");
+    assert_eq!(a.comments["column public.wide.c99998"].text, "late");
+    assert_eq!(t.constraints["wide_pkey"].columns, ["c99997"]);
+
+    // A copy with one late column narrowed, replaced where it stands: exactly that change.
+    let mut b = a.clone();
+    let wide = b.tables.get_mut("public.wide").unwrap();
+    let mut col = wide.column("c99990").unwrap().clone();
+    col.data_type = "smallint".into();
+    assert_eq!(wide.columns.insert(col), N - 10);
+    assert_eq!(wide.columns.len(), N);
+    assert_eq!(wide.columns[N - 10].data_type, "smallint");
+    assert_eq!(
+        diff(&a, &b, &DiffOptions::default()),
+        [Change {
+            kind: "column".into(),
+            object: "public.wide.c99990".into(),
+            action: Action::Changed,
+            before: Some("integer".into()),
+            after: Some("smallint".into()),
+            hazard: Some(crate::TYPE_NARROWING.into()),
+            hint: None,
+        }]
+    );
+}
+
+/// `unique_pairs` pairs exactly as `rename_pairs` does with a score of 1 between equal keys.
+#[test]
+fn unique_pairs_agree_with_rename_pairs() {
+    let names = ["a", "b", "c", "d", "e", "f"];
+    // Every assignment of keys 0..3 to three removed and three added objects.
+    for code in 0..3usize.pow(6) {
+        let keys: Vec<usize> = (0..6).map(|i| code / 3usize.pow(i) % 3).collect();
+        let removed: Vec<(&str, &usize)> = (0..3).map(|i| (names[i], &keys[i])).collect();
+        let added: Vec<(&str, &usize)> = (3..6).map(|i| (names[i], &keys[i])).collect();
+        let slow = rename_pairs(&removed, &added, |x, y| (x == y).then_some(1));
+        let fast = unique_pairs(&removed, &added, |k: &usize| *k);
+        assert_eq!(fast, slow, "keys {keys:?}");
+    }
+}
+
+#[test]
+fn table_rename_hints_are_not_searched_among_too_many_tables() {
+    let tables = |prefix: &str, n: usize| {
+        (0..n)
+            .map(|i| format!("CREATE TABLE public.{prefix}{i} (id integer, v{i} text);\n"))
+            .collect::<String>()
+    };
+    // Few tables: the one alike is hinted.
+    let hinted = diff(
+        &build(&tables("old", 3)),
+        &build(&tables("new", 3)),
+        &DiffOptions::default(),
+    );
+    assert!(
+        hinted.iter().any(|c| c.hint.is_some()),
+        "{:?}",
+        kao(&hinted)
+    );
+    // Past the limit: every table is still reported, without hints.
+    let n = 1001;
+    let changes = diff(
+        &build(&tables("old", n)),
+        &build(&tables("new", n)),
+        &DiffOptions::default(),
+    );
+    assert_eq!(changes.len(), 2 * n);
+    assert!(changes.iter().all(|c| c.hint.is_none()));
+}
