@@ -88,6 +88,28 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         eprintln!("odoo-dump: warning: {error}");
     }
+    // Damaged data where the version comes from (a row with a field missing or extra, data cut
+    // short): base's row may be the damaged one, so no version is claimed without it.
+    if let Some(problem) = facts.summary.problems.iter().find(|p| {
+        p.table
+            .as_ref()
+            .is_some_and(|t| t.name == "ir_module_module")
+    }) {
+        let at = problem
+            .offset
+            .map_or(String::new(), |o| format!(" (byte {o})"));
+        if !certain {
+            anyhow::bail!(
+                "{}: the Odoo version cannot be read: {}{at}; dump the database again",
+                facts.name,
+                problem.message
+            );
+        }
+        eprintln!(
+            "odoo-dump: warning: {}: {}{at}",
+            facts.name, problem.message
+        );
+    }
     let report = report.unwrap_or_else(VersionReport::none);
     if args.json {
         output::emit(&(serde_json::to_string_pretty(&report)? + "\n"));

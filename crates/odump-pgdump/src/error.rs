@@ -16,6 +16,18 @@ pub enum Error {
         /// What was wrong.
         detail: String,
     },
+    /// The archive file (a custom archive, a directory's `toc.dat`) ends before its end: it was
+    /// cut short. The same kind as a truncated gzip stream ([`odump_io::Error::Truncated`]).
+    #[error("{path}: the file ends at byte {offset}, {what}: the archive is truncated; copy or download it again")]
+    Truncated {
+        /// The file.
+        path: String,
+        /// Where the file ends (its size, for a file cut short).
+        offset: u64,
+        /// Where in the archive the end came (`in the middle of TOC entry 12 of 300`, `before the
+        /// data of …`).
+        what: String,
+    },
     /// The archive uses something this reader does not decode (e.g. lz4 compression).
     #[error("{path}: {detail}")]
     Unsupported {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::ops::ControlFlow;
 
-use crate::archive::{ArchiveReader, ArchiveTocEntry, DataVisit};
+use crate::archive::{ArchiveReader, ArchiveTocEntry, DataLocation, DataVisit, UnterminatedData};
 use crate::copy::{parse_copy_statement, CopyHeader};
 use crate::plain::note_settings;
 use crate::reader::ReadOptions;
@@ -78,13 +78,16 @@ pub(crate) fn read_archive(
     match result {
         Ok(visit) => {
             for id in &visit.missing {
-                let what = reader
-                    .entry(*id)
-                    .map_or_else(|| format!("dump id {id}"), ArchiveTocEntry::describe);
+                let entry = reader.entry(*id);
+                let what = entry.map_or_else(|| format!("dump id {id}"), ArchiveTocEntry::describe);
+                let file = match entry.map(|e| &e.data) {
+                    Some(DataLocation::File(f)) => format!(" ({f})"),
+                    _ => String::new(),
+                };
                 summary.problem(
                     "missing-data",
                     format!(
-                        "the data of {what} is missing or cut short: the archive is incomplete"
+                        "the data file{file} of {what} is missing: the directory dump is incomplete; copy it again"
                     ),
                     None,
                 );
@@ -202,19 +205,27 @@ impl DataReader<'_> {
         let mut block = CopyBlock::new(header.clone(), wanted, false);
         let mut buf = vec![0u8; 1 << 20];
         let mut flow = Flow::Continue;
-        loop {
-            let n = read_some(data, &mut buf)?;
-            if n == 0 {
-                break;
-            }
+        let cut = loop {
+            let (n, cut) = read_some(data, &mut buf)?;
             self.summary.bytes_read += n as u64;
-            if block.feed(&buf[..n], self.sink) == Fed::Stop {
+            if n > 0 && block.feed(&buf[..n], self.sink) == Fed::Stop {
                 flow = Flow::Stop;
-                break;
+                break cut;
             }
-        }
+            if n == 0 || cut.is_some() {
+                break cut;
+            }
+        };
         if flow == Flow::Continue {
-            flow = block.finish(self.sink);
+            flow = match cut {
+                // The last line may be part of a row: counted, never handed to the sink.
+                Some(_) => block.finish_cut(),
+                None => block.finish(self.sink),
+            };
+        }
+        if let Some(cut) = cut {
+            self.summary
+                .problem_in(&header.table, "unterminated-copy", cut.message, None);
         }
         block.report(self.summary);
         let i = self.tables.get(self.summary, &header.table);
@@ -233,8 +244,12 @@ impl DataReader<'_> {
     }
 }
 
-/// Fills `buf` as far as the reader allows (archive readers hand out one chunk per call).
-fn read_some(data: &mut dyn Read, buf: &mut [u8]) -> Result<usize, Error> {
+/// Fills `buf` as far as the reader allows (archive readers hand out one chunk per call). With
+/// the bytes read comes the end of COPY data without its `\.` line, when the reader got there.
+fn read_some(
+    data: &mut dyn Read,
+    buf: &mut [u8],
+) -> Result<(usize, Option<UnterminatedData>), Error> {
     let mut filled = 0;
     while filled < buf.len() {
         match data.read(&mut buf[filled..]) {
@@ -242,9 +257,12 @@ fn read_some(data: &mut dyn Read, buf: &mut [u8]) -> Result<usize, Error> {
             Ok(n) => filled += n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => {
+                if let Some(cut) = UnterminatedData::of(&e) {
+                    return Ok((filled, Some(cut.clone())));
+                }
                 return Err(Error::Block(e.to_string()));
             }
         }
     }
-    Ok(filled)
+    Ok((filled, None))
 }

@@ -23,6 +23,8 @@ pub(crate) struct PlainReader<'s> {
     offset: u64,
     /// Where the pending statement started.
     statement_offset: u64,
+    /// Where the line being read ends (a COPY block's data starts there).
+    line_end: u64,
     /// `SET search_path = x, pg_catalog` in old dumps: the schema of unqualified names.
     default_schema: Option<String>,
     table_index: HashMap<TableRef, usize>,
@@ -47,6 +49,7 @@ impl<'s> PlainReader<'s> {
             line_carry: Vec::new(),
             offset: 0,
             statement_offset: 0,
+            line_end: 0,
             default_schema: None,
             table_index: HashMap::new(),
             aborted: false,
@@ -112,6 +115,7 @@ impl<'s> PlainReader<'s> {
 
     /// One line outside COPY data, with its `\n`, starting at byte `at`.
     fn line(&mut self, line: &[u8], at: u64) -> Step {
+        self.line_end = at + line.len() as u64;
         if self.splitter.is_idle() {
             let text = trim_line_end(line);
             if text.is_empty() {
@@ -200,7 +204,9 @@ impl<'s> PlainReader<'s> {
                     .or_else(|| self.default_schema.clone());
             }
             let wanted = self.sink.wants_rows(&header);
-            self.copy = Some(CopyBlock::new(header, wanted, true));
+            let mut block = CopyBlock::new(header, wanted, true);
+            block.start = Some(self.line_end);
+            self.copy = Some(block);
         }
         Step::Go
     }
@@ -225,6 +231,15 @@ impl<'s> PlainReader<'s> {
         }
     }
 
+    /// The read stops early (the sink has what it needs): what the rows of the COPY block being
+    /// read showed so far (rows with the wrong number of fields) is still reported.
+    pub(crate) fn stop(mut self) -> DumpSummary {
+        if let Some(block) = &self.copy {
+            block.report(&mut self.summary);
+        }
+        self.summary
+    }
+
     /// The end of the input: anything left open makes the dump incomplete.
     pub(crate) fn finish(mut self) -> DumpSummary {
         if self.aborted {
@@ -236,11 +251,15 @@ impl<'s> PlainReader<'s> {
             let _ = self.line(&line, at);
         }
         if let Some(block) = &mut self.copy {
-            block.finish(self.sink);
-            let table = block.header.table.qualified();
-            self.summary.problem(
+            block.finish_cut();
+            let table = block.header.table.clone();
+            self.summary.problem_in(
+                &table,
                 "unterminated-copy",
-                format!("the data of {table} has no end marker (\\.): the dump stops inside it"),
+                format!(
+                    "the data of {} has no end marker (\\.): the dump stops inside it",
+                    table.qualified()
+                ),
                 Some(self.offset),
             );
             let _ = self.end_copy();

@@ -38,7 +38,7 @@ pub fn read_dump_partial(
                 match stream.next_chunk() {
                     Ok(Some(chunk)) => {
                         if reader.feed(chunk) == Flow::Stop {
-                            let mut summary = reader.summary;
+                            let mut summary = reader.stop();
                             summary.stopped_early = summary.problems.is_empty();
                             return (summary, None);
                         }

@@ -33,9 +33,15 @@ pub(crate) struct CopyBlock {
     /// Rows too long to hand to the sink.
     pub oversized_rows: u64,
     /// Decoded rows whose field count differs from the COPY column list, and the first one's
-    /// number in the block.
+    /// number in the block, field count and byte offset in the block's data.
     bad_rows: u64,
     first_bad_row: u64,
+    first_bad_fields: usize,
+    first_bad_at: u64,
+    /// Where the block's data starts in the SQL (plain dumps), for offsets in messages.
+    pub start: Option<u64>,
+    /// The data ended early (see [`CopyBlock::finish_cut`]).
+    cut: bool,
     /// Tabs in the rows' bytes. COPY's text format escapes tabs in values, so every row of a
     /// block with N columns has N-1 of them: the total checks rows that are only counted.
     separators: u64,
@@ -58,6 +64,10 @@ impl CopyBlock {
             oversized_rows: 0,
             bad_rows: 0,
             first_bad_row: 0,
+            first_bad_fields: 0,
+            first_bad_at: 0,
+            start: None,
+            cut: false,
             separators: 0,
             carry: Vec::new(),
             carry_dropped: false,
@@ -75,6 +85,7 @@ impl CopyBlock {
             return Some(Fed::Ended { consumed: 0 });
         }
         self.rows += 1;
+        let at = self.bytes;
         self.account(line);
         if self.wanted {
             if dropped {
@@ -89,6 +100,8 @@ impl CopyBlock {
                 // A restore would fail on this row: it is reported, not handed to the sink.
                 if self.bad_rows == 0 {
                     self.first_bad_row = self.rows;
+                    self.first_bad_fields = row.len();
+                    self.first_bad_at = at;
                 }
                 self.bad_rows += 1;
                 return None;
@@ -246,23 +259,38 @@ impl CopyBlock {
             ));
         }
         if self.bad_rows > 0 {
-            summary.problem(
+            // Plain dumps: the offset in the SQL; archives: in the table's COPY text.
+            let (offset, at) = match self.start {
+                Some(start) => (Some(start + self.first_bad_at), String::new()),
+                None => (
+                    None,
+                    format!(", at byte {} of its COPY text", self.first_bad_at),
+                ),
+            };
+            let rows = match self.bad_rows {
+                1 => format!("1 row of {table} does not"),
+                n => format!("{n} rows of {table} do not"),
+            };
+            summary.problem_in(
+                &self.header.table,
                 "bad-row",
                 format!(
-                    "{} rows of {table} do not have the {} fields its COPY column list names (first: row {}): the dump is damaged and a restore would fail there",
-                    self.bad_rows,
+                    "{rows} have the {} fields its COPY column list names (first: row {} has {}{at}): the dump is damaged and a restore would fail there",
                     self.header.columns.len(),
-                    self.first_bad_row
+                    self.first_bad_row,
+                    self.first_bad_fields,
                 ),
-                None,
+                offset,
             );
         }
         // Decoded rows were checked one by one; counted ones are checked as a whole, which
-        // misses only a row with a field too many made up for by another with one too few.
+        // misses only a row with a field too many made up for by another with one too few. A
+        // block cut short ends with part of a row: its end is reported, not its fields.
         let columns = self.header.columns.len() as u64;
         let expected = self.rows * columns.saturating_sub(1);
-        if !self.wanted && columns > 0 && self.separators != expected {
-            summary.problem(
+        if !self.wanted && !self.cut && columns > 0 && self.separators != expected {
+            summary.problem_in(
+                &self.header.table,
                 "bad-row",
                 format!(
                     "the COPY data of {table} has {} field separators where {} rows of {columns} columns have {expected}: a row has the wrong number of fields, the dump is damaged and a restore would fail there",
@@ -288,6 +316,22 @@ impl CopyBlock {
             Some(Fed::Stop) => Flow::Stop,
             _ => Flow::Continue,
         }
+    }
+
+    /// The end of data cut short (a plain dump ending inside the block, an archive's COPY data
+    /// without its `\.` line): a last line without its newline is part of a row, counted but
+    /// never handed to the sink.
+    pub(crate) fn finish_cut(&mut self) -> Flow {
+        self.cut = true;
+        if std::mem::take(&mut self.mid_line) {
+            self.rows += 1;
+        } else if !self.carry.is_empty() || self.carry_dropped {
+            let carried = std::mem::take(&mut self.carry);
+            self.account(&carried);
+            self.carry_dropped = false;
+            self.rows += 1;
+        }
+        Flow::Continue
     }
 }
 

@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::toc::TableRef;
+
 /// The pg_dump output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -39,6 +41,8 @@ pub struct Problem {
     pub message: String,
     /// Byte offset in the uncompressed SQL (or the archive) where it was seen, when known.
     pub offset: Option<u64>,
+    /// The table whose data it concerns (`bad-row`, `unterminated-copy`), when it is one table.
+    pub table: Option<TableRef>,
 }
 
 /// The facts one read of a dump gathered.
@@ -107,6 +111,21 @@ impl DumpSummary {
             code: code.to_string(),
             message: message.into(),
             offset,
+            table: None,
         });
+    }
+
+    /// Records a problem with the data of one table.
+    pub fn problem_in(
+        &mut self,
+        table: &TableRef,
+        code: &str,
+        message: impl Into<String>,
+        offset: Option<u64>,
+    ) {
+        self.problem(code, message, offset);
+        if let Some(p) = self.problems.last_mut() {
+            p.table = Some(table.clone());
+        }
     }
 }

@@ -80,9 +80,10 @@ pub struct Finding {
 /// `odump_pgdump` error).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ReadFailure {
-    /// The compressed stream ends before its end (the file was cut short).
+    /// The compressed stream, or the custom archive (or directory `toc.dat`), ends before its
+    /// end: the file was cut short.
     Truncated {
-        /// Compressed byte offset where it stopped.
+        /// Byte offset in the file where it stopped (compressed, for a compressed stream).
         offset: u64,
     },
     /// The compressed data is damaged (bad deflate data, CRC or size mismatch).
@@ -101,7 +102,8 @@ impl ReadFailure {
     /// offsets, anything else becomes its sentence.
     pub fn from_error(error: &odump_pgdump::Error) -> Self {
         match error {
-            odump_pgdump::Error::Input(odump_io::Error::Truncated { offset, .. }) => {
+            odump_pgdump::Error::Input(odump_io::Error::Truncated { offset, .. })
+            | odump_pgdump::Error::Truncated { offset, .. } => {
                 ReadFailure::Truncated { offset: *offset }
             }
             odump_pgdump::Error::Input(odump_io::Error::Corrupt { offset, detail, .. }) => {
@@ -256,6 +258,15 @@ mod tests {
         assert_eq!(
             ReadFailure::from_error(&truncated),
             ReadFailure::Truncated { offset: 10 }
+        );
+        let cut_archive = odump_pgdump::Error::Truncated {
+            path: "x.dump".into(),
+            offset: 77,
+            what: "in the middle of TOC entry 3 of 9".into(),
+        };
+        assert_eq!(
+            ReadFailure::from_error(&cut_archive),
+            ReadFailure::Truncated { offset: 77 }
         );
         let corrupt = odump_pgdump::Error::Input(odump_io::Error::Corrupt {
             path: "x.gz".into(),

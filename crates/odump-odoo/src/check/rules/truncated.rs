@@ -4,11 +4,12 @@ rule! {
     Truncated {
         code: "truncated",
         severity: Error,
-        summary: "The compressed file ends early: it was cut short.",
+        summary: "The file ends early: it was cut short.",
         doc: "## What it checks
 
-Whether the compressed stream (gzip member, zip entry `dump.sql`) ends before its own end, so
-that the SQL inside stops mid-way.
+Whether the compressed stream (gzip member, zip entry `dump.sql`) or the pg_dump archive (a
+custom-format file, a directory's `toc.dat`) ends before its own end, so that what it holds
+stops mid-way.
 
 ## Why it matters for the upgrade
 
@@ -25,7 +26,7 @@ Download or copy the dump again, completely (check the size against the source),
 fn check(input: &CheckInput<'_>) -> Option<String> {
     match input.failure? {
         ReadFailure::Truncated { offset } => Some(format!(
-            "the compressed stream ends early at byte {offset}: the file was cut short; download or copy it again"
+            "the file ends early at byte {offset}: it was cut short; download or copy it again"
         )),
         _ => None,
     }
