@@ -18,6 +18,8 @@ cd "$here"
 # RUSTC_BOOTSTRAP=1, so no nightly toolchain is needed.
 export RUSTC_BOOTSTRAP=1
 export CARGO_TERM_COLOR=never
+# A reader thread still ending when libFuzzer looks for leaks is not a leak: see lsan.supp.
+export LSAN_OPTIONS="suppressions=$here/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 if ! cargo fuzz --version >/dev/null 2>&1; then
   echo "smoke: installing cargo-fuzz"
   cargo install cargo-fuzz --locked --quiet
