@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use odump_odoo::check::{self, CheckInput, Finding, ReadFailure};
 use serde::Serialize;
 
-use crate::facts::{self, Depth};
+use crate::facts::{self, Depth, DumpFacts};
 use crate::output::{self, outln, Progress};
 
 /// Check a dump before upload: complete, an exact copy (not neutralized), without filestore,
@@ -54,14 +54,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         Err(e) => return Err(e.into()),
     };
-    let failure = facts.error.as_ref().map(ReadFailure::from_error);
-    let findings = check::run_checks(&CheckInput {
-        summary: Some(&facts.summary),
-        failure: failure.as_ref(),
-        odoo: facts.odoo.as_ref(),
-        target: args.target.as_deref(),
-        zip: facts.zip.as_ref(),
-    });
+    let findings = findings(&facts, args.target.as_deref());
     let ready = check::ready(&findings);
     if args.json {
         let report = CheckReport {
@@ -85,21 +78,38 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .as_deref()
             .map_or(String::new(), |t| format!(" for an upgrade to {t}"));
         outln!(out, "{}: {series}, {verdict}{target}", facts.name);
-        for f in &findings {
-            outln!(
-                out,
-                "  {:<8} {:<26} {}",
-                f.severity.to_string(),
-                f.code,
-                f.message
-            );
-        }
+        write_findings(&mut out, &findings);
         if findings.is_empty() {
             outln!(out, "  no findings");
         }
         output::emit(&out);
     }
     Ok(ExitCode::from(if ready { 0 } else { 1 }))
+}
+
+/// Every rule run on what one read found (`check`, and `upload` before it sends anything).
+pub(crate) fn findings(facts: &DumpFacts, target: Option<&str>) -> Vec<Finding> {
+    let failure = facts.error.as_ref().map(ReadFailure::from_error);
+    check::run_checks(&CheckInput {
+        summary: Some(&facts.summary),
+        failure: failure.as_ref(),
+        odoo: facts.odoo.as_ref(),
+        target,
+        zip: facts.zip.as_ref(),
+    })
+}
+
+/// The findings, one line each: severity, code, message.
+pub(crate) fn write_findings(out: &mut String, findings: &[Finding]) {
+    for f in findings {
+        outln!(
+            out,
+            "  {:<8} {:<26} {}",
+            f.severity.to_string(),
+            f.code,
+            f.message
+        );
+    }
 }
 
 fn list(json: bool) -> anyhow::Result<ExitCode> {

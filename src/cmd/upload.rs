@@ -11,13 +11,13 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use odump_io::Container;
-use odump_odoo::check::{self, CheckInput, Finding, ReadFailure, Severity};
+use odump_odoo::check::{Finding, Severity};
 use odump_upgrade::{
     Aim, Client, Config, Direction, DumpFormat, Event, SavedRequest, Secret, Status, UploadRequest,
 };
 use serde::Serialize;
 
-use crate::cmd::status::RequestView;
+use crate::cmd::{self, status::RequestView};
 use crate::facts::{self, Depth};
 use crate::output::{self, outln, Progress};
 
@@ -134,14 +134,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
     // Pre-flight: read the dump whole and run the rules. Nothing is sent before this passes.
     let facts = facts::read(&file, Depth::Full, &Progress::new())?;
-    let failure = facts.error.as_ref().map(ReadFailure::from_error);
-    let findings = check::run_checks(&CheckInput {
-        summary: Some(&facts.summary),
-        failure: failure.as_ref(),
-        odoo: facts.odoo.as_ref(),
-        target: Some(&args.target),
-        zip: facts.zip.as_ref(),
-    });
+    let findings = cmd::check::findings(&facts, Some(&args.target));
     let refused: Vec<&'static str> = findings
         .iter()
         .filter(|f| refuses(f))
@@ -171,15 +164,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             facts.name,
             refused.join(", ")
         );
-        for f in &findings {
-            outln!(
-                msg,
-                "  {:<8} {:<26} {}",
-                f.severity.to_string(),
-                f.code,
-                f.message
-            );
-        }
+        cmd::check::write_findings(&mut msg, &findings);
         outln!(
             msg,
             "Fix what the findings say and upload again (`odoo-dump check --list` explains each code), or add --force to upload it anyway."

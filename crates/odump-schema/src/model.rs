@@ -365,11 +365,6 @@ impl Columns {
         };
         &mut self.list[i]
     }
-
-    /// The columns in dump order, as a slice.
-    pub fn as_slice(&self) -> &[Column] {
-        &self.list
-    }
 }
 
 impl Deref for Columns {
@@ -397,13 +392,6 @@ impl FromIterator<Column> for Columns {
             cols.insert(c);
         }
         cols
-    }
-}
-
-impl From<Vec<Column>> for Columns {
-    /// Columns in this order; a column named like an earlier one replaces it in place.
-    fn from(list: Vec<Column>) -> Self {
-        list.into_iter().collect()
     }
 }
 
